@@ -1,0 +1,56 @@
+# `make run`: set everything up and run the quickstart study. `make test`: set up and run the tests.
+# Both are idempotent: each step leaves a stamp and is skipped when done.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FMNIST_DIR := /usr/share/datasets/fashion-mnist
+RUN_DIR ?= runs/quickstart
+
+.PHONY: run test lint bench setup system clean
+
+setup: $(STAMP) system
+
+$(BIN)/python:
+	@echo "==> creating virtual environment $(VENV)"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
+	@echo "==> installing nastransfer with torch pinned (CPU wheel), Ray and the test tools"
+	$(BIN)/pip install -q -r requirements-lock.txt
+	$(BIN)/pip install -q -c requirements-lock.txt -e '.[ray,tables,dev]'
+	@touch $(STAMP)
+
+# Debian packages: the offline Fashion-MNIST files, and Chromium for the report's rendering test.
+system:
+	@missing=""; \
+	[ -f $(FMNIST_DIR)/train-images-idx3-ubyte.gz ] || missing="$$missing dataset-fashion-mnist"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -z "$$missing" ]; then \
+	  echo "==> Debian packages present (Fashion-MNIST in $(FMNIST_DIR), chromium)"; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "==> installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	else \
+	  echo "==> no apt-get: put Fashion-MNIST's IDX files under \$$NASTRANSFER_DATA/fashion-mnist (missing:$$missing)"; \
+	fi
+
+run: setup
+	@echo "==> running the quickstart study (configs/quickstart.toml) into $(RUN_DIR)"
+	$(BIN)/nastransfer run configs/quickstart.toml --dir $(RUN_DIR)
+
+test: setup
+	@echo "==> running the tests"
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check .
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,26 @@
+"""What long-running tasks share: checkpoints, RNG state, cost, progress, device choice."""
+
+from nastransfer.runtime.checkpoint import (
+    CheckpointDir,
+    atomic_write_bytes,
+    load_checkpoint,
+    save_checkpoint,
+)
+from nastransfer.runtime.cost import Cost, CostMeter
+from nastransfer.runtime.device import pick_device
+from nastransfer.runtime.progress import progress
+from nastransfer.runtime.rng import capture_rng, restore_rng, seed_everything
+
+__all__ = [
+    "CheckpointDir",
+    "Cost",
+    "CostMeter",
+    "atomic_write_bytes",
+    "capture_rng",
+    "load_checkpoint",
+    "pick_device",
+    "progress",
+    "restore_rng",
+    "save_checkpoint",
+    "seed_everything",
+]
