@@ -1,7 +1,107 @@
-"""`nastransfer` commands of this group (not yet written: the owning issue fills this in)."""
+"""`nastransfer genotype ...`: show, size, sample and draw cells of the search spaces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.table import Table
+
+SPEC_HELP = "a published cell name (e.g. DARTS_V2), Genotype(...) text, an NB201 arch string, or a file"
+
+genotype_app = typer.Typer(
+    help="Show, size, sample and draw cells of the search spaces.", no_args_is_help=True
+)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add the `genotype` command group."""
+    app.add_typer(genotype_app, name="genotype")
+
+
+def _edge_table(title: str, rows: list[tuple[str, str, str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("node", "input", "op"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+@genotype_app.command()
+def show(spec: Annotated[str, typer.Argument(help=SPEC_HELP)]) -> None:
+    """Print a cell: its space, canonical key, text, and edges node by node."""
+    from nastransfer.spaces import darts, load_genotype, space_of
+
+    genotype = load_genotype(spec)
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(f"space: {space_of(genotype).name}")
+    console.print(f"key:   {genotype.key}")
+    console.print(f"text:  {genotype}")
+    if isinstance(genotype, darts.Genotype):
+        inputs = ["c_{k-2}", "c_{k-1}"] + [str(i) for i in range(darts.STEPS)]
+        for field in ("normal", "reduce"):
+            edges = getattr(genotype, field)
+            rows = [(str(position // 2), inputs[index], op) for position, (op, index) in enumerate(edges)]
+            concat = ", ".join(str(i - 2) for i in getattr(genotype, f"{field}_concat"))
+            console.print(_edge_table(f"{field} cell (output concatenates nodes {concat})", rows))
+    else:
+        from nastransfer.spaces.nb201 import EDGES
+
+        rows = [(str(to), str(src), op) for (to, src), op in zip(EDGES, genotype.ops, strict=True)]
+        console.print(_edge_table("cell (node 0 is the input, node 3 the output)", rows))
+
+
+@genotype_app.command()
+def params(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP)],
+    C: Annotated[int | None, typer.Option("--C", help="initial channels (DARTS 36, NB201 16)")] = None,
+    layers: Annotated[
+        int | None, typer.Option(help="cells (DARTS, default 20) or cells per stage (NB201, default 5)")
+    ] = None,
+    classes: Annotated[int, typer.Option(help="number of classes")] = 10,
+    stem: Annotated[str, typer.Option(help="DARTS stem: cifar or imagenet")] = "cifar",
+    image_size: Annotated[int, typer.Option(help="square input side in pixels, for FLOPs")] = 32,
+    in_channels: Annotated[int, typer.Option(help="input image channels")] = 3,
+) -> None:
+    """Parameters (auxiliary head excluded) and multiply-adds of the evaluation network of a cell."""
+    from nastransfer.errors import ConfigError
+    from nastransfer.nets import EvalNet, NB201Net, count_flops, count_params
+    from nastransfer.spaces import darts, load_genotype
+
+    genotype = load_genotype(spec)
+    if isinstance(genotype, darts.Genotype):
+        if stem not in ("cifar", "imagenet"):
+            raise ConfigError(f"--stem must be cifar or imagenet, got {stem!r}")
+        net = EvalNet(genotype, C or 36, layers or 20, classes, in_channels=in_channels, stem=stem)
+    else:
+        net = NB201Net(genotype, C=C or 16, N=layers or 5, num_classes=classes, in_channels=in_channels)
+    flops = count_flops(net, (in_channels, image_size, image_size))
+    parameters = count_params(net)
+    typer.echo(f"params: {parameters:,} ({parameters / 1e6:.2f} M)")
+    typer.echo(f"flops:  {flops:,} multiply-adds ({flops / 1e6:.1f} M) at {image_size}x{image_size}")
+
+
+@genotype_app.command()
+def sample(
+    space: Annotated[str, typer.Option(help="search space: darts or nb201")] = "darts",
+    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+) -> None:
+    """Print a uniformly random cell of a space (the random-sampling baseline's draw for this seed)."""
+    from nastransfer.spaces import get_space
+
+    typer.echo(str(get_space(space).sample(seed)))
+
+
+@genotype_app.command()
+def plot(
+    spec: Annotated[str, typer.Argument(help=SPEC_HELP)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="image file to write (.png, .pdf, .svg)")],
+) -> None:
+    """Draw a cell (DARTS: normal and reduction cells) as a directed graph."""
+    from nastransfer.spaces import load_genotype
+    from nastransfer.spaces.plotting import plot_cells
+
+    typer.echo(f"wrote {plot_cells(load_genotype(spec), output)}")

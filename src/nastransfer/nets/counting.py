@@ -1,0 +1,69 @@
+"""Model size and cost: parameters (auxiliary head excluded, as papers report) and multiply-adds.
+
+`count_flops` counts the multiply-adds of convolutions and linear layers for one image, the
+convention of the DARTS-family papers ("mult-adds"); BatchNorm, activations, pooling and additions
+are not counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+AUXILIARY_ATTRIBUTE = "auxiliary_head"
+
+
+def count_params(module: nn.Module) -> int:
+    """Trainable and frozen parameters, minus those under any submodule named `auxiliary_head`."""
+    total = 0
+    for name, parameter in module.named_parameters():
+        if AUXILIARY_ATTRIBUTE not in name.split("."):
+            total += parameter.numel()
+    return total
+
+
+def _conv_macs(layer: nn.Conv2d, output: torch.Tensor) -> int:
+    kh, kw = layer.kernel_size
+    return output[0].numel() * (layer.in_channels // layer.groups) * kh * kw
+
+
+def _linear_macs(layer: nn.Linear, output: torch.Tensor) -> int:
+    return (output[0].numel() // layer.out_features) * layer.in_features * layer.out_features
+
+
+def count_flops(module: nn.Module, input_size: Sequence[int]) -> int:
+    """Multiply-adds of one forward pass on one image of `input_size` = (C, H, W) or (N, C, H, W).
+
+    Runs a forward in eval mode without gradients on zeros, on the module's device; the module's
+    training mode is restored afterwards. The auxiliary head is not run in eval mode, so not counted.
+    """
+    shape = tuple(int(s) for s in input_size)
+    if len(shape) == 4:
+        shape = shape[1:]
+    if len(shape) != 3:
+        raise ValueError(f"input_size must be (C, H, W) or (N, C, H, W), got {tuple(input_size)}")
+    total = 0
+
+    def hook(layer: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
+        nonlocal total
+        if isinstance(layer, nn.Conv2d):
+            total += _conv_macs(layer, output)
+        else:
+            total += _linear_macs(layer, output)
+
+    counted = [m for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
+    handles = [m.register_forward_hook(hook) for m in counted]
+    was_training = module.training
+    parameter = next(module.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    try:
+        module.eval()
+        with torch.no_grad():
+            module(torch.zeros((1, *shape), device=device))
+    finally:
+        for handle in handles:
+            handle.remove()
+        module.train(was_training)
+    return total
