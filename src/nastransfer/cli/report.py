@@ -1,7 +1,37 @@
-"""`nastransfer` commands of this group (not yet written: the owning issue fills this in)."""
+"""`nastransfer report RUN`: write a run's HTML and/or Markdown report and print its path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from nastransfer.errors import ConfigError
+
+FORMAT_CHOICES = {"html": ("html",), "md": ("md",), "both": ("html", "md")}
+
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add the `report` command."""
+    app.command("report")(report)
+
+
+def report(
+    run: Annotated[Path, typer.Argument(help="run directory of a study")],
+    format: Annotated[str, typer.Option("--format", help="html, md or both")] = "both",
+    out: Annotated[
+        Path | None, typer.Option("--out", help="write report/ here instead of the run dir")
+    ] = None,
+    n_boot: Annotated[int, typer.Option("--n-boot", help="bootstrap resamples per interval")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="seed of the bootstrap")] = 0,
+) -> None:
+    """Analyse a run (agreement, ranks, random baseline, protocol effect) and write its report."""
+    from nastransfer.analysis import build_report
+
+    if format not in FORMAT_CHOICES:
+        raise ConfigError(f"--format {format!r} unknown; use html, md or both")
+    if n_boot < 0:
+        raise ConfigError(f"--n-boot {n_boot} must be 0 or more")
+    path = build_report(run, FORMAT_CHOICES[format], out_dir=out, n_boot=n_boot, seed=seed)
+    typer.echo(str(path))
