@@ -1,0 +1,183 @@
+"""`TrainEvaluator`: judge a cell by training its network from scratch on a target and testing it.
+
+Data: with ``split="paper"`` the network trains on the train+validation parts (80 %) of the
+paper's stratified 40/40/20 split of the dataset's training files and is tested on its 20 % part;
+with ``split="official"`` it trains on the dataset's own training files and tests on its test
+files. The split is always drawn with seed 0 (the one search uses), so training seeds vary the
+network, never the data. ``data_fraction`` keeps a stratified fraction of the training part.
+
+NB201 cells: a DARTS network of L cells has L-2 normal cells and 2 reductions; NB201's has 3
+stages of N cells and 2 residual reductions, so a protocol's ``layers`` maps to
+N = max(1, (L - 2) // 3) and ``channels`` to NB201's C (nb201-cifar: C=16, L=17 -> N=5, as published).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from nastransfer.data import Dataset, Subset, load_dataset, paper_splits, three_way_split
+from nastransfer.errors import ConfigError, GenotypeError
+from nastransfer.nets import EvalNet, NB201Net, count_flops, count_params
+from nastransfer.runtime import atomic_write_bytes, pick_device, seed_everything
+from nastransfer.spaces import nb201, parse_any, space_of
+from nastransfer.train.distributed import init_distributed
+from nastransfer.train.loop import train_model
+from nastransfer.train.protocols import Protocol, get_protocol
+from nastransfer.train.result import EvalResult
+
+RESULT_NAME = "result.json"
+SPEC_NAME = "spec.json"
+SPLIT_SEED = 0
+
+
+def load_genotype(text_or_path: Any) -> Any:
+    """A genotype object from itself, a published name, genotype text, or a file holding the text."""
+    if not isinstance(text_or_path, str):
+        space_of(text_or_path)  # raises GenotypeError for anything that is not a genotype
+        return text_or_path
+    path = Path(text_or_path)
+    if _is_file(path):
+        try:
+            return parse_any(path.read_text())
+        except GenotypeError as err:
+            raise GenotypeError(f"{path}: {err}") from None
+    return parse_any(text_or_path)
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` names a file (genotype text is too long or odd for a name: not a file)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def prepare_data(
+    dataset: str | Dataset, protocol: Protocol, data_root: str | Path | None = None
+) -> tuple[Dataset, Dataset]:
+    """The (train, test) datasets of ``protocol``'s split, with its data fraction applied."""
+    if protocol.split == "official":
+        if not isinstance(dataset, str):
+            raise ConfigError(
+                f"protocol {protocol.name!r}: split 'official' needs a dataset name, not a dataset object"
+            )
+        train_set: Dataset = load_dataset(dataset, root=data_root, train=True)
+        test_set: Dataset = load_dataset(dataset, root=data_root, train=False)
+    else:
+        full = load_dataset(dataset, root=data_root, train=True) if isinstance(dataset, str) else dataset
+        splits = paper_splits(full, seed=SPLIT_SEED)
+        train_set, test_set = splits.train_val, splits.test
+    if protocol.data_fraction < 1.0:
+        fraction = protocol.data_fraction
+        kept, _, _ = three_way_split(train_set.labels, (fraction, 1.0 - fraction, 0.0), seed=SPLIT_SEED)
+        train_set = Subset(train_set, kept)
+    return train_set, test_set
+
+
+def build_model(genotype: Any, protocol: Protocol, num_classes: int, in_channels: int) -> nn.Module:
+    """The evaluation network of ``genotype`` sized by ``protocol`` (see the module note for NB201)."""
+    if isinstance(genotype, nb201.Arch):
+        return NB201Net(
+            genotype,
+            C=protocol.channels,
+            N=protocol.nb201_cells_per_stage(),
+            num_classes=num_classes,
+            in_channels=in_channels,
+        )
+    return EvalNet(
+        genotype,
+        C=protocol.channels,
+        layers=protocol.layers,
+        num_classes=num_classes,
+        in_channels=in_channels,
+        stem=protocol.stem,
+        auxiliary=protocol.auxiliary_weight > 0,
+        drop_path=protocol.drop_path,
+    )
+
+
+class TrainEvaluator:
+    """Evaluate a cell by final training; a finished work directory returns its stored result."""
+
+    def __init__(
+        self,
+        data_root: str | Path | None = None,
+        device: str | None = None,
+        show_progress: bool | None = None,
+    ):
+        self.data_root = data_root
+        self.device = device
+        self.show_progress = show_progress
+
+    def evaluate(
+        self,
+        genotype: Any,
+        dataset: str | Dataset,
+        protocol: str | Protocol,
+        seed: int,
+        workdir: str | Path,
+    ) -> EvalResult:
+        """Train ``genotype``'s network on ``dataset`` under ``protocol``; test top-1/top-5 in percent."""
+        genotype = load_genotype(genotype)
+        protocol = get_protocol(protocol)
+        workdir = Path(workdir)
+        spec = {
+            "genotype": str(genotype),
+            "space": space_of(genotype).name,
+            "dataset": dataset if isinstance(dataset, str) else dataset.name,
+            "protocol": protocol.model_dump(),
+            "seed": int(seed),
+        }
+        finished = _read_result(workdir, spec)
+        if finished is not None:
+            return finished
+
+        context = init_distributed()
+        device = context.device() if context.enabled else pick_device(self.device)
+        train_set, test_set = prepare_data(dataset, protocol, self.data_root)
+        seed_everything(seed, deterministic=protocol.deterministic)
+        model = build_model(genotype, protocol, train_set.num_classes, train_set.in_channels)
+        if context.rank:  # ranks share the initial weights but draw their own drop-path masks
+            seed_everything(seed + context.rank, deterministic=protocol.deterministic)
+        resolution = protocol.image_size or train_set.image_size
+        params = count_params(model)
+        flops = count_flops(model, (1, train_set.in_channels, resolution, resolution))
+        if context.is_main:
+            atomic_write_bytes(workdir / SPEC_NAME, (json.dumps(spec, indent=2) + "\n").encode())
+        outcome = train_model(
+            model,
+            train_set,
+            test_set,
+            protocol,
+            seed=seed,
+            workdir=workdir,
+            device=device,
+            context=context,
+            show_progress=self.show_progress,
+            run_info={"genotype": spec["genotype"], "dataset": spec["dataset"]},
+        )
+        result = EvalResult(
+            outcome.top1, outcome.top5, params=params, flops=flops, curve=outcome.curve, cost=outcome.cost
+        )
+        if context.is_main:
+            payload = {**result.to_dict(), "spec": spec}
+            atomic_write_bytes(workdir / RESULT_NAME, (json.dumps(payload, indent=2) + "\n").encode())
+        return result
+
+
+def _read_result(workdir: Path, spec: dict[str, Any]) -> EvalResult | None:
+    """The stored result of a finished run of ``spec`` in ``workdir``; another run's is a ConfigError."""
+    path = workdir / RESULT_NAME
+    if not path.is_file():
+        return None
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ConfigError(f"{path}: cannot read the stored result ({err})") from None
+    if payload.get("spec") != spec:
+        raise ConfigError(f"{path} holds the result of a different run; use a fresh workdir")
+    return EvalResult.from_dict(payload)

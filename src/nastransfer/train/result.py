@@ -1,0 +1,39 @@
+"""What a final training returns: test accuracy, size, learning curve and cost, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nastransfer.runtime import Cost
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    """Test top-1/top-5 (percent) of a trained network, its params and FLOPs, curve and cost."""
+
+    top1: float
+    top5: float
+    params: int
+    flops: int
+    curve: list[dict[str, float]] = field(default_factory=list)
+    cost: Cost | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the cost as its own dict)."""
+        data = asdict(self)
+        data["cost"] = None if self.cost is None else self.cost.to_dict()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EvalResult:
+        """Inverse of :meth:`to_dict`."""
+        cost = data.get("cost")
+        return cls(
+            top1=float(data["top1"]),
+            top5=float(data["top5"]),
+            params=int(data["params"]),
+            flops=int(data["flops"]),
+            curve=[dict(row) for row in data.get("curve", [])],
+            cost=None if cost is None else Cost(**cost),
+        )
