@@ -1,7 +1,153 @@
-"""`nastransfer` commands of this group (not yet written: the owning issue fills this in)."""
+"""`nastransfer run | status | export`: run a study file, show a run's progress, write its results frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from nastransfer.errors import ConfigError
+
+KIND_ORDER = ("search", "sample", "evaluate")
+STATUS_ORDER = ("done", "running", "pending", "failed", "skipped")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this group's commands to the app."""
+    """Add `run`, `status` and `export`."""
+    app.command("run")(run)
+    app.command("status")(status)
+    app.command("export")(export)
+
+
+def run(
+    study: Annotated[Path, typer.Argument(help="study TOML file")],
+    dir: Annotated[Path | None, typer.Option("--dir", help="run directory (default runs/NAME)")] = None,
+    executor: Annotated[str | None, typer.Option("--executor", help="local or ray")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="Ray cluster: auto or host:port")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="tasks run at once")] = None,
+    report: Annotated[bool, typer.Option("--report/--no-report", help="write the report at the end")] = True,
+) -> None:
+    """Run a study (or resume it in the same --dir); print the report's path at the end."""
+    from nastransfer.study import load_config, run_study
+    from nastransfer.study.config import ExecutorConfig
+
+    config = load_config(study)
+    given = {"kind": executor, "address": address, "workers": workers}
+    changes = {k: v for k, v in given.items() if v is not None}
+    if changes:
+        if executor not in (None, "local", "ray"):
+            raise ConfigError(f"--executor: expected local or ray, got {executor!r}")
+        merged = ExecutorConfig.model_validate({**config.executor.model_dump(), **changes})
+        config = config.model_copy(update={"executor": merged})
+    run_dir = dir or Path("runs") / config.name
+    console = Console()
+    view = _LiveView(console)
+    try:
+        with view:
+            summary = run_study(config, run_dir, on_update=view.update)
+    except KeyboardInterrupt:
+        console.print(f"interrupted: unfinished tasks stay pending; rerun the command to resume ({run_dir})")
+        raise typer.Exit(130) from None
+    console.print(_counts_table(summary.counts, f"study {config.name!r} in {run_dir}"))
+    if summary.failed:
+        console.print(f"[red]{len(summary.failed)} task(s) failed[/]; see `nastransfer status {run_dir}`")
+    if report:
+        _report(console, run_dir)
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+def status(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
+    """Progress of a run, per task kind; the last line of each failure."""
+    from nastransfer.study import Store
+    from nastransfer.study.store import STORE_NAME
+
+    if not (run_dir / STORE_NAME).is_file():
+        raise ConfigError(f"{run_dir}: not a study run directory (no {STORE_NAME})")
+    with Store.of_run(run_dir, readonly=True) as store:
+        counts = store.status_counts()
+        failures = [(r["kind"], r["key"], r["error"]) for r in store.tasks() if r["status"] == "failed"]
+    console = Console()
+    console.print(_counts_table(counts, str(run_dir)))
+    for kind, key, error in failures:
+        last = (error or "").strip().splitlines()[-1:] or ["?"]
+        console.print(f"[red]failed[/] {kind} {key[:12]}: {last[0]}")
+
+
+def export(
+    run_dir: Annotated[Path, typer.Argument(help="run directory")],
+    to: Annotated[Path, typer.Option("--to", help="FILE.csv or FILE.parquet")],
+) -> None:
+    """Write the run's results frame (one row per evaluation) to CSV or Parquet."""
+    from nastransfer.study import export as export_frame
+
+    typer.echo(str(export_frame(run_dir, to)))
+
+
+def _report(console: Console, run_dir: Path) -> None:
+    try:
+        from nastransfer.analysis import build_report
+    except ImportError:
+        console.print("note: nastransfer.analysis.build_report is not available; no report written")
+        return
+    path = build_report(run_dir)
+    console.print(f"report: {path}")
+
+
+def _counts_table(counts: dict[str, dict[str, int]], title: str, eta: str | None = None) -> Table:
+    table = Table(title=title, caption=eta)
+    table.add_column("task")
+    for status in STATUS_ORDER:
+        table.add_column(status, justify="right")
+    table.add_column("total", justify="right")
+    for kind in sorted(counts, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99):
+        row = counts[kind]
+        table.add_row(kind, *(str(row.get(s, 0)) for s in STATUS_ORDER), str(sum(row.values())))
+    return table
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+
+
+class _LiveView:
+    """A live table on a terminal; elsewhere one line each time a task finishes."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        terminal = console.is_terminal
+        self.live = Live(console=console, refresh_per_second=2, transient=True) if terminal else None
+        self.last_done = -1
+
+    def __enter__(self) -> _LiveView:
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def update(self, snapshot) -> None:
+        caption = f"elapsed {_duration(snapshot.elapsed_s)}, left ~{_duration(snapshot.eta_s)}"
+        if self.live is not None:
+            self.live.update(_counts_table(snapshot.counts, "study", caption))
+            return
+        done = sum(c.get("done", 0) for c in snapshot.counts.values())
+        if done != self.last_done:
+            self.last_done = done
+            parts = ", ".join(
+                f"{kind} {c.get('done', 0)}/{sum(c.values())}"
+                + (f" ({c['failed']} failed)" if c.get("failed") else "")
+                for kind, c in snapshot.counts.items()
+            )
+            line = f"[{_duration(snapshot.elapsed_s)}] {parts}; left ~{_duration(snapshot.eta_s)}"
+            self.console.print(line, markup=False, highlight=False)

@@ -7,6 +7,7 @@ from nastransfer.nets.counting import count_flops, count_params
 from nastransfer.nets.darts_net import EvalCell, EvalNet
 from nastransfer.nets.nb201_net import NB201Cell, NB201Net
 from nastransfer.nets.ops import NB201_OPS, OPS
+from nastransfer.nets.supernets import DartsSupernet, NB201Supernet, build_supernet  # noqa: F401 (search nets)
 from nastransfer.spaces import darts, nb201
 
 

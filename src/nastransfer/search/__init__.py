@@ -1,0 +1,33 @@
+"""NAS methods behind one `Searcher` interface, their budgets, and the registry that names them.
+
+`get(name, **options)` builds a searcher: the built-ins `darts` (first order; `darts2` or
+`order=2` for the unrolled second order), `pcdarts`, `gdas`, `pdarts`, `rsws` (random search
+with weight sharing) and `random` (the sampling baseline), plugins of the entry-point group
+`nastransfer.searchers`, or a `"module:Class"` path.
+"""
+
+from nastransfer.search import darts, gdas, pcdarts, pdarts, random_sampling, rsws  # noqa: F401 (register)
+from nastransfer.search.base import Searcher, SearchResult
+from nastransfer.search.budget import PAPER_BUDGETS, Budget
+from nastransfer.search.gradient import GradientSearcher, Hyper, Stage
+from nastransfer.search.random_sampling import sample_cells
+from nastransfer.search.registry import ENTRY_POINT_GROUP, get, names, register
+from nastransfer.search.unrolled import exact_hvp, finite_difference_hvp, unrolled_arch_gradients
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PAPER_BUDGETS",
+    "Budget",
+    "GradientSearcher",
+    "Hyper",
+    "SearchResult",
+    "Searcher",
+    "Stage",
+    "exact_hvp",
+    "finite_difference_hvp",
+    "get",
+    "names",
+    "register",
+    "sample_cells",
+    "unrolled_arch_gradients",
+]

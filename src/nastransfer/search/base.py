@@ -1,0 +1,74 @@
+"""The `Searcher` interface every NAS method implements, and the `SearchResult` it returns."""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from nastransfer.data import Splits
+from nastransfer.runtime import Cost
+from nastransfer.search.budget import Budget
+from nastransfer.spaces import nb201, parse_any, space_of
+from nastransfer.spaces.darts import Genotype
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The cell a search found, its per-epoch history, what it cost, and the budget it ran with."""
+
+    genotype: Genotype | nb201.Arch
+    history: list[dict[str, Any]]
+    cost: Cost
+    budget: Budget
+    method: str = ""
+    seed: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready data: genotype text, space, method, seed, history, cost and budget."""
+        return {
+            "genotype": str(self.genotype),
+            "space": space_of(self.genotype).name,
+            "method": self.method,
+            "seed": self.seed,
+            "history": self.history,
+            "cost": self.cost.to_dict(),
+            "budget": self.budget.to_dict(),
+            "extra": self.extra,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchResult:
+        return cls(
+            genotype=parse_any(data["genotype"]),
+            history=list(data["history"]),
+            cost=Cost.from_dict(data["cost"]),
+            budget=Budget.from_dict(data["budget"]),
+            method=data.get("method", ""),
+            seed=int(data.get("seed", 0)),
+            extra=dict(data.get("extra", {})),
+        )
+
+
+class Searcher(ABC):
+    """A NAS method: finds one cell of `space` on `data.train` (weights) and `data.val` (architecture).
+
+    Implementations checkpoint into `workdir` after every epoch and resume from it, so a rerun with
+    the same arguments after a crash returns what an unbroken run would have.
+    """
+
+    name: str = ""
+
+    @abstractmethod
+    def search(
+        self,
+        space: str,
+        data: Splits,
+        budget: Budget,
+        seed: int,
+        workdir: str | os.PathLike,
+        progress: bool | None = None,
+    ) -> SearchResult:
+        """Run the search; `progress=None` shows a bar only on a terminal."""

@@ -1,0 +1,105 @@
+"""What a search may spend: epochs, network size, batch, input size, data, and method-specific counts.
+
+A `Budget` is validated on construction and never rescaled behind the caller's back: the budget a
+search actually ran with is the one recorded in its `SearchResult`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from nastransfer.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Search budget. `image_size=None` keeps the source resolution; `warmup_epochs` train weights only.
+
+    `n_samples` is the number of cells a weight-sharing random search scores (and ignored by the
+    gradient methods). For P-DARTS `epochs` and `warmup_epochs` are per stage and `layers` is the
+    depth of the first stage (later stages grow by the paper's 5:11:17 ratio).
+    """
+
+    epochs: int
+    channels: int
+    layers: int
+    batch_size: int
+    image_size: int | None = None
+    data_fraction: float = 1.0
+    warmup_epochs: int = 0
+    n_samples: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "channels", "layers", "batch_size"):
+            _require_int(name, getattr(self, name), minimum=1)
+        for name in ("warmup_epochs", "n_samples"):
+            _require_int(name, getattr(self, name), minimum=0)
+        if self.image_size is not None:
+            _require_int("image_size", self.image_size, minimum=4)
+        if isinstance(self.data_fraction, bool) or not isinstance(self.data_fraction, int | float):
+            raise ConfigError(f"budget data_fraction must be a number, got {self.data_fraction!r}")
+        if not 0.0 < self.data_fraction <= 1.0:
+            raise ConfigError(f"budget data_fraction must be in (0, 1], got {self.data_fraction}")
+        if self.warmup_epochs >= self.epochs:
+            raise ConfigError(
+                f"budget warmup_epochs {self.warmup_epochs} leaves no architecture epochs "
+                f"out of {self.epochs}"
+            )
+
+    @classmethod
+    def paper(cls, method: str) -> Budget:
+        """The published search budget of `method` (see PAPER.md); a ConfigError for unknown names."""
+        try:
+            return PAPER_BUDGETS[method]
+        except KeyError:
+            raise ConfigError(
+                f"no published budget for method {method!r} (known: {', '.join(sorted(PAPER_BUDGETS))})"
+            ) from None
+
+    def replace(self, **changes: Any) -> Budget:
+        """A copy with some fields changed (None values leave a field as it is); validated again."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown budget field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Budget:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown budget field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        return cls(**data)
+
+
+def _require_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"budget {name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise ConfigError(f"budget {name} must be >= {minimum}, got {value}")
+
+
+_DARTS = Budget(epochs=50, channels=16, layers=8, batch_size=64)
+
+#: Published search budgets. DARTS: 50 epochs, batch 64, 8 cells, C=16. PC-DARTS: batch 256 and
+#: 15 warm-up epochs. GDAS: 250 epochs. P-DARTS: 25 epochs per stage (10 of them weights only),
+#: first stage 5 cells, batch 96. RSWS (Li & Talwalkar): the DARTS schedule for the shared
+#: weights, then 1000 sampled cells scored. Random sampling trains nothing.
+PAPER_BUDGETS: dict[str, Budget] = {
+    "darts": _DARTS,
+    "darts2": _DARTS,
+    "pcdarts": replace(_DARTS, batch_size=256, warmup_epochs=15),
+    "gdas": replace(_DARTS, epochs=250),
+    "pdarts": replace(_DARTS, epochs=25, layers=5, batch_size=96, warmup_epochs=10),
+    "rsws": replace(_DARTS, n_samples=1000),
+    "random": replace(_DARTS, epochs=1, n_samples=1),
+}

@@ -1,0 +1,12 @@
+"""DARTS (Liu et al., ICLR 2019): the mixed supernet, first-order or second-order (unrolled) arch steps."""
+
+from nastransfer.search.gradient import GradientSearcher
+from nastransfer.search.registry import register
+
+
+@register("darts")
+@register("darts2", order=2)
+class Darts(GradientSearcher):
+    """Softmax-mixed supernet; `order=2` uses the finite-difference unrolled gradient (`darts2`)."""
+
+    form = "mixed"

@@ -1,0 +1,388 @@
+"""The epoch loop the supernet methods share: alternate architecture and weight steps, record, checkpoint.
+
+A method is a subclass that names its supernet form and hyper-parameters and overrides the hooks
+where its algorithm differs (temperature, warm-up, stages, sampled paths, final derivation).
+Every epoch ends with an atomic checkpoint of everything the next epoch depends on, RNG included,
+so a killed search rerun on the same workdir finishes exactly as an unbroken one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from nastransfer.data import Splits
+from nastransfer.errors import CheckpointError, ConfigError
+from nastransfer.nets.supernets import Supernet, build_supernet
+from nastransfer.runtime import (
+    CheckpointDir,
+    Cost,
+    CostMeter,
+    capture_rng,
+    pick_device,
+    restore_rng,
+    seed_everything,
+)
+from nastransfer.runtime import progress as progress_bar
+from nastransfer.search.base import Searcher, SearchResult
+from nastransfer.search.budget import Budget
+from nastransfer.search.inputs import SearchData, search_data
+from nastransfer.search.unrolled import unrolled_arch_gradients
+from nastransfer.spaces import get_space
+
+CHECKPOINT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Hyper:
+    """Optimiser settings; defaults are DARTS's published ones (PAPER.md)."""
+
+    lr: float = 0.025
+    lr_min: float = 0.001
+    momentum: float = 0.9
+    weight_decay: float = 3e-4
+    grad_clip: float = 5.0
+    arch_lr: float = 3e-4
+    arch_betas: tuple[float, float] = (0.5, 0.999)
+    arch_weight_decay: float = 1e-3
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One phase of a search: network depth, ops kept per edge (None: all), skip-connection dropout."""
+
+    layers: int
+    keep: int | None = None
+    skip_dropout: float = 0.0
+
+
+@dataclass
+class RunState:
+    """What the loop carries from epoch to epoch (and what a checkpoint holds)."""
+
+    net: Supernet
+    weight_opt: torch.optim.SGD
+    arch_opt: torch.optim.Adam
+    schedule: torch.optim.lr_scheduler.CosineAnnealingLR
+    stage: int
+    history: list[dict[str, Any]]
+    cost: Cost | None = None
+    initial_entropy: float = 0.0
+
+
+@contextmanager
+def frozen(params: list[torch.nn.Parameter]) -> Iterator[None]:
+    """Parameters that need no gradient in a step: autograd skips their (costly) weight gradients."""
+    flags = [p.requires_grad for p in params]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in zip(params, flags, strict=True):
+            p.requires_grad_(flag)
+
+
+class GradientSearcher(Searcher):
+    """Base of the supernet methods (DARTS, PC-DARTS, GDAS, P-DARTS, RSWS)."""
+
+    form = "mixed"
+    default_hyper = Hyper()
+
+    def __init__(self, order: int = 1, device: str | None = None, **hyper: Any) -> None:
+        if order not in (1, 2):
+            raise ConfigError(f"{self.name}: order must be 1 (first-order) or 2 (unrolled), got {order}")
+        known = {f.name for f in fields(Hyper)}
+        unknown = sorted(set(hyper) - known)
+        if unknown:
+            raise ConfigError(
+                f"{self.name}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+            )
+        self.order = order
+        self.device = device
+        self.hyper = replace(self.default_hyper, **hyper)
+
+    # --- hooks ------------------------------------------------------------------------------------
+    def check(self, space: str, budget: Budget) -> None:
+        """Raise ConfigError for a budget this method cannot run."""
+        if space == "darts" and budget.layers < 3:
+            raise ConfigError(
+                f"{self.name}: budget layers {budget.layers} < 3; a DARTS supernet needs two reductions"
+            )
+
+    def stages(self, space: str, budget: Budget) -> list[Stage]:
+        return [Stage(budget.layers)]
+
+    def build(self, space: str, budget: Budget, data: SearchData, stage: Stage) -> Supernet:
+        size = {"layers": stage.layers} if space == "darts" else {"N": stage.layers}
+        return build_supernet(
+            space,
+            C=budget.channels,
+            num_classes=data.num_classes,
+            in_channels=data.in_channels,
+            form=self.form,
+            **size,
+        )
+
+    def begin_epoch(self, net: Supernet, epoch: int, budget: Budget, stage: Stage) -> dict[str, Any]:
+        """Per-epoch settings (temperature, dropout); returns what to record of them."""
+        return {}
+
+    def arch_active(self, epoch: int, budget: Budget) -> bool:
+        return epoch >= budget.warmup_epochs
+
+    def train_logits(self, net: Supernet, x: torch.Tensor) -> torch.Tensor:
+        return net(x)
+
+    def end_epoch(self, net: Supernet, data: SearchData, seed: int) -> dict[str, Any]:
+        """Extra per-epoch measurements to record."""
+        return {}
+
+    def next_stage_masks(self, net: Supernet, keep: int) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def derive(self, net: Supernet) -> Any:
+        return net.genotype()
+
+    def finish(
+        self, run: RunState, space: str, data: SearchData, budget: Budget, seed: int
+    ) -> tuple[Any, dict]:
+        """The final cell and extra result fields."""
+        return self.derive(run.net), {}
+
+    # --- the loop ---------------------------------------------------------------------------------
+    def search(
+        self,
+        space: str,
+        data: Splits,
+        budget: Budget,
+        seed: int,
+        workdir: str | os.PathLike,
+        progress: bool | None = None,
+    ) -> SearchResult:
+        space = get_space(space).name
+        self.check(space, budget)
+        device = pick_device(self.device)
+        seed_everything(seed)
+        inputs = search_data(data, budget, seed, device)
+        stages = self.stages(space, budget)
+        total = len(stages) * budget.epochs
+        fingerprint = {
+            "format": CHECKPOINT_FORMAT,
+            "method": self.name,
+            "order": self.order,
+            "space": space,
+            "seed": int(seed),
+            "budget": budget.to_dict(),
+            "hyper": _plain(asdict(self.hyper)),
+            "source": f"{inputs.train.dataset.name}:{len(inputs.train.dataset)}:{len(inputs.val.dataset)}",
+        }
+        checkpoints = CheckpointDir(workdir)
+        run, start = self._resume(checkpoints, fingerprint, space, budget, inputs, stages, device)
+        if run is None:
+            run = self._new_run(space, budget, inputs, stages, 0, device)
+            start = 0
+        with progress_bar(total - start, f"{self.name} {space}", enabled=progress) as update:
+            for step in range(start, total):
+                stage_index, epoch = divmod(step, budget.epochs)
+                with CostMeter(device) as meter:
+                    record = self._epoch(run, inputs, budget, stages[stage_index], epoch)
+                    record.update(epoch=step, stage=stage_index)
+                    run.history.append(record)
+                    if epoch == budget.epochs - 1 and stage_index + 1 < len(stages):
+                        masks = self.next_stage_masks(run.net, stages[stage_index + 1].keep)
+                        run = self._new_run(
+                            space, budget, inputs, stages, stage_index + 1, device, run, masks
+                        )
+                run.cost = meter.cost if run.cost is None else run.cost + meter.cost
+                checkpoints.save(step, self._state(run, fingerprint, step))
+                update(loss=record["train_loss"], acc=record["train_acc"])
+        with CostMeter(device) as meter:
+            genotype, extra = self.finish(run, space, inputs, budget, seed)
+        cost = meter.cost if run.cost is None else run.cost + meter.cost
+        extra = {"initial_entropy": run.initial_entropy, "stages": [asdict(s) for s in stages], **extra}
+        return SearchResult(
+            genotype, run.history, cost, budget, method=self.name, seed=int(seed), extra=extra
+        )
+
+    def _new_run(
+        self,
+        space: str,
+        budget: Budget,
+        inputs: SearchData,
+        stages: list[Stage],
+        stage: int,
+        device: torch.device,
+        previous: RunState | None = None,
+        masks: dict[str, torch.Tensor] | None = None,
+    ) -> RunState:
+        net = self.build(space, budget, inputs, stages[stage]).to(device)
+        for kind, mask in (masks or {}).items():
+            net.set_op_mask(kind, mask)
+        h = self.hyper
+        weight_opt = torch.optim.SGD(net.weights(), h.lr, momentum=h.momentum, weight_decay=h.weight_decay)
+        arch_opt = torch.optim.Adam(
+            net.arch_parameters(), h.arch_lr, betas=h.arch_betas, weight_decay=h.arch_weight_decay
+        )
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(weight_opt, budget.epochs, eta_min=h.lr_min)
+        return RunState(
+            net,
+            weight_opt,
+            arch_opt,
+            schedule,
+            stage,
+            history=previous.history if previous else [],
+            cost=previous.cost if previous else None,
+            initial_entropy=previous.initial_entropy if previous else net.entropy(),
+        )
+
+    def _epoch(
+        self, run: RunState, inputs: SearchData, budget: Budget, stage: Stage, epoch: int
+    ) -> dict[str, Any]:
+        net = run.net
+        settings = self.begin_epoch(net, epoch, budget, stage)
+        inputs.set_epoch(len(run.history))
+        arch_on = self.arch_active(epoch, budget)
+        train, val = _Mean(), _Mean()
+        net.train()
+        for (xt, yt), (xv, yv) in inputs.batches():
+            if arch_on:
+                val.add(*self._arch_step(run, xt, yt, xv, yv))
+            train.add(*self._weight_step(run, xt, yt))
+        lr = run.weight_opt.param_groups[0]["lr"]
+        run.schedule.step()
+        return {
+            "lr": lr,
+            "arch_updates": arch_on,
+            "train_loss": train.loss,
+            "train_acc": train.acc,
+            "val_loss": val.loss,
+            "val_acc": val.acc,
+            "entropy": net.entropy(),
+            "arch_distribution": {k: v.tolist() for k, v in net.arch_distribution().items()},
+            "genotype": str(self.derive(net)),
+            **settings,
+            **self.end_epoch(net, inputs, inputs.train.seed),
+        }
+
+    def _weight_step(self, run: RunState, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, int]:
+        net = run.net
+        with frozen(net.arch_parameters()):
+            run.weight_opt.zero_grad(set_to_none=True)
+            logits = self.train_logits(net, x)
+            loss = F.cross_entropy(logits, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.weights(), self.hyper.grad_clip)
+            run.weight_opt.step()
+        return float(loss.detach()), _correct(logits, y), len(y)
+
+    def _arch_step(
+        self, run: RunState, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor
+    ) -> tuple[float, float, int]:
+        net = run.net
+        run.arch_opt.zero_grad(set_to_none=True)
+        if self.order == 2:
+            grads, _ = unrolled_arch_gradients(
+                net,
+                lambda: F.cross_entropy(net(xt), yt),
+                lambda: F.cross_entropy(net(xv), yv),
+                run.weight_opt,
+            )
+            for p, g in zip(net.arch_parameters(), grads, strict=True):
+                p.grad = g
+            with torch.no_grad():
+                logits = net(xv)
+            loss = F.cross_entropy(logits, yv)
+        else:
+            with frozen(net.weights()):
+                logits = net(xv)
+                loss = F.cross_entropy(logits, yv)
+                loss.backward()
+        run.arch_opt.step()
+        return float(loss.detach()), _correct(logits, yv), len(yv)
+
+    # --- checkpoints ------------------------------------------------------------------------------
+    def _state(self, run: RunState, fingerprint: dict, step: int) -> dict[str, Any]:
+        return {
+            "fingerprint": fingerprint,
+            "step": step,
+            "stage": run.stage,
+            "net": run.net.state_dict(),
+            "weight_opt": run.weight_opt.state_dict(),
+            "arch_opt": run.arch_opt.state_dict(),
+            "schedule": run.schedule.state_dict(),
+            "rng": capture_rng(),
+            "history": run.history,
+            "cost": None if run.cost is None else run.cost.to_dict(),
+            "initial_entropy": run.initial_entropy,
+        }
+
+    def _resume(
+        self,
+        checkpoints: CheckpointDir,
+        fingerprint: dict,
+        space: str,
+        budget: Budget,
+        inputs: SearchData,
+        stages: list[Stage],
+        device: torch.device,
+    ) -> tuple[RunState | None, int]:
+        found = checkpoints.load_latest(map_location=device)
+        if found is None:
+            return None, 0
+        step, state = found
+        if state.get("fingerprint") != fingerprint:
+            raise CheckpointError(
+                f"workdir {checkpoints.root} holds a different search (method, space, seed, budget or source "
+                "differ); use a fresh workdir"
+            )
+        run = self._new_run(space, budget, inputs, stages, int(state["stage"]), device)
+        run.net.load_state_dict(state["net"])
+        run.weight_opt.load_state_dict(state["weight_opt"])
+        run.arch_opt.load_state_dict(state["arch_opt"])
+        run.schedule.load_state_dict(state["schedule"])
+        run.history = list(state["history"])
+        run.cost = None if state["cost"] is None else Cost.from_dict(state["cost"])
+        run.initial_entropy = float(state["initial_entropy"])
+        restore_rng(state["rng"])
+        return run, step + 1
+
+
+class _Mean:
+    """Running mean of loss and accuracy over the steps of an epoch."""
+
+    def __init__(self) -> None:
+        self.loss_sum = self.correct = 0.0
+        self.count = 0
+
+    def add(self, loss: float, correct: float, count: int) -> None:
+        self.loss_sum += loss * count
+        self.correct += correct
+        self.count += count
+
+    @property
+    def loss(self) -> float | None:
+        return self.loss_sum / self.count if self.count else None
+
+    @property
+    def acc(self) -> float | None:
+        return 100.0 * self.correct / self.count if self.count else None
+
+
+def _correct(logits: torch.Tensor, y: torch.Tensor) -> float:
+    return float((logits.argmax(dim=1) == y).sum())
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, so a fingerprint compares equal after a checkpoint round trip."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value

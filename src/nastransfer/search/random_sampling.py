@@ -1,0 +1,47 @@
+"""The random-sampling baseline: cells drawn uniformly from the space, nothing searched or trained."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from nastransfer.data import Splits
+from nastransfer.runtime import CostMeter
+from nastransfer.search.base import Searcher, SearchResult
+from nastransfer.search.budget import Budget
+from nastransfer.search.registry import register
+from nastransfer.spaces import get_space
+
+
+def sample_cells(space: str, n: int, seed: int) -> list:
+    """`n` uniformly sampled cells of `space`, fixed by `seed` (each from its own child seed)."""
+    sample = get_space(space).sample
+    return [sample(int(s)) for s in np.random.SeedSequence(seed).generate_state(n)]
+
+
+@register("random")
+class RandomSampling(Searcher):
+    """Returns `space.sample(seed)`: the seed picks the cell; data and budget are not used.
+
+    There is no architecture distribution to sharpen: the history holds one record whose
+    entropy is that of the uniform distribution over each edge's ops.
+    """
+
+    def __init__(self, device: str | None = None) -> None:
+        self.device = device  # accepted like every searcher's; nothing runs on a device
+
+    def search(
+        self,
+        space: str,
+        data: Splits,
+        budget: Budget,
+        seed: int,
+        workdir: str | os.PathLike,
+        progress: bool | None = None,
+    ) -> SearchResult:
+        chosen = get_space(space)
+        with CostMeter() as meter:
+            genotype = chosen.sample(int(seed))
+        record = {"epoch": 0, "genotype": str(genotype), "entropy": float(np.log(len(chosen.ops)))}
+        return SearchResult(genotype, [record], meter.cost, budget, method=self.name, seed=int(seed))

@@ -1,0 +1,30 @@
+"""Studies: the TOML config, the planner, task identity, the SQLite store, local and Ray executors.
+
+`load_config(path)` validates a study; `run_study(config, run_dir)` runs or resumes it;
+`load(run_dir)` gives the results frame the analysis reads; `export(run_dir, file)` writes it out.
+"""
+
+from nastransfer.study.config import StudyConfig, load_config, parse_config
+from nastransfer.study.frame import COLUMNS, export, load
+from nastransfer.study.planner import plan_study
+from nastransfer.study.runner import RunSummary, Snapshot, run_study
+from nastransfer.study.store import SCHEMA_VERSION, Store
+from nastransfer.study.tasks import FORMAT_VERSION, Task, evaluation_key
+
+__all__ = [
+    "COLUMNS",
+    "FORMAT_VERSION",
+    "SCHEMA_VERSION",
+    "RunSummary",
+    "Snapshot",
+    "Store",
+    "StudyConfig",
+    "Task",
+    "evaluation_key",
+    "export",
+    "load",
+    "load_config",
+    "parse_config",
+    "plan_study",
+    "run_study",
+]

@@ -1,0 +1,45 @@
+"""Where tasks run: local worker processes or Ray tasks, behind one small interface.
+
+An executor has `slots` (how many tasks the driver keeps in flight), `submit(payload) -> Future`,
+`abort()` (stop running work now: Ctrl-C) and `close()`. The driver owns all scheduling decisions
+and the store; an executor only runs `study.work.run_task` somewhere and hands back its dict.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import Future
+from typing import Any, Protocol
+
+from nastransfer.study.config import ExecutorConfig
+
+
+class Executor(Protocol):
+    slots: int
+    threads: int
+
+    def submit(self, payload: dict[str, Any]) -> Future: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def cpu_count() -> int:
+    """Cores this process may use (the affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def make_executor(config: ExecutorConfig) -> Executor:
+    """A started executor for `config`; close it when the run ends."""
+    if config.kind == "ray":
+        from nastransfer.study.executors.ray_executor import RayExecutor
+
+        return RayExecutor(config.address, config.workers, config.threads_per_worker, config.gpus_per_task)
+    from nastransfer.study.executors.local import LocalExecutor
+
+    workers = config.workers or max(1, cpu_count() // (config.threads_per_worker or 1))
+    threads = config.threads_per_worker or max(1, cpu_count() // workers)
+    return LocalExecutor(workers, threads)

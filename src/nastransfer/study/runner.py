@@ -1,0 +1,314 @@
+"""The driver: plans a study, keeps the store, hands ready tasks to an executor, records what comes back.
+
+Tasks start as soon as what they depend on is done; a failed task is retried up to `retries` times,
+then recorded with its traceback while the rest goes on (its dependents are marked `skipped`).
+Ctrl-C kills running work and leaves it pending; rerunning the same study in the same directory
+resumes: done tasks are not rerun and interrupted ones restart from the checkpoints that search
+and training keep in `RUN/tasks/<key>/`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nastransfer.errors import ConfigError
+from nastransfer.runtime import atomic_write_bytes
+from nastransfer.study.config import StudyConfig, resolve_budget, target_overrides
+from nastransfer.study.executors import Executor, make_executor
+from nastransfer.study.planner import plan_study
+from nastransfer.study.store import Store
+from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
+from nastransfer.study.work import sample_cell
+
+RESOLVED_NAME = "study.resolved.json"
+
+
+@dataclass
+class Snapshot:
+    """What the live display shows: counts per kind and status, and an estimate of the time left."""
+
+    counts: dict[str, dict[str, int]]
+    eta_s: float | None
+    elapsed_s: float
+
+
+@dataclass
+class _Flight:
+    """One submitted unit of work: the task (or evaluation) it is and the tasks waiting on it."""
+
+    kind: str
+    primary: str
+    keys: list[str]
+    payload: dict[str, Any]
+    started: float
+    eval_key: str | None = None
+    cell: str | None = None
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    counts: dict[str, dict[str, int]]
+    failed: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+def run_study(
+    config: StudyConfig,
+    run_dir: str | Path,
+    on_update: Callable[[Snapshot], None] | None = None,
+    executor: Executor | None = None,
+) -> RunSummary:
+    """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`)."""
+    run_dir = Path(run_dir)
+    tasks = plan_study(config)
+    resolved = resolved_config(config)
+    executor = executor or make_executor(config.executor)  # a bad executor setting fails before any file
+    try:
+        prepare_run_dir(resolved, run_dir, len(tasks))
+        with Store.of_run(run_dir) as store:
+            store.add_tasks(tasks)
+            store.reopen_unfinished()
+            _Driver(store, tasks, executor, run_dir, config.executor.retries, on_update).run()
+            counts = store.status_counts()
+            failed = [row["key"] for row in store.tasks() if row["status"] == "failed"]
+    finally:
+        executor.close()
+    return RunSummary(run_dir, counts, failed)
+
+
+def resolved_config(config: StudyConfig) -> dict[str, Any]:
+    """The config as it will run: every method's full budget and every protocol's full field list."""
+    from nastransfer.train import get_protocol
+
+    protocols: dict[str, Any] = {}
+    for target in config.targets:
+        for name in target.protocols if target.table is None else []:
+            protocol = get_protocol(name, **target_overrides(target, name))
+            protocols[f"{target.name}/{name}"] = protocol.model_dump(mode="json")
+    if config.evaluate.on_source and any(s.table is None for s in config.sources):
+        protocols["sources"] = get_protocol(
+            config.evaluate.source_protocol, **config.evaluate.source_overrides
+        ).model_dump(mode="json")
+    budgets = {m.method: resolve_budget(config, m, config.name, "methods") for m in config.methods}
+    return {
+        "format_version": FORMAT_VERSION,
+        "config": config.model_dump(mode="json"),
+        "budgets": budgets,
+        "protocols": protocols,
+    }
+
+
+def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> None:
+    """Create the run directory and write the resolved config, or check that it holds this same study."""
+    resolved = {**resolved, "tasks": n_tasks}
+    path = run_dir / RESOLVED_NAME
+    if path.exists():
+        previous = json.loads(path.read_text())
+        if _identity(previous) != _identity(resolved):
+            raise ConfigError(
+                f"{run_dir}: holds another study ({previous['config'].get('name')!r} with other settings); "
+                "use another --dir"
+            )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, (json.dumps(resolved, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _identity(resolved: dict[str, Any]) -> str:
+    """What must match for a rerun to resume: everything but how it is executed."""
+    config = {k: v for k, v in resolved["config"].items() if k != "executor"}
+    return canonical_json({**resolved, "config": config, "tasks": None})
+
+
+class _Driver:
+    def __init__(
+        self,
+        store: Store,
+        tasks: list[Task],
+        executor: Executor,
+        run_dir: Path,
+        retries: int,
+        on_update: Callable[[Snapshot], None] | None,
+    ) -> None:
+        self.store, self.executor, self.run_dir, self.retries = store, executor, run_dir, retries
+        self.on_update = on_update
+        self.tasks = {t.key: t for t in tasks}
+        rows = {row["key"]: row for row in store.tasks()}
+        self.status = {key: rows[key]["status"] for key in self.tasks}
+        self.cells: dict[str, tuple[str, str]] = {}
+        for key, task in self.tasks.items():
+            if task.kind != "evaluate" and self.status[key] == "done":
+                cell = rows[key]["cell"]
+                self.cells[key] = (cell, store.genotype_text(cell))
+        self.dependents: dict[str, list[str]] = defaultdict(list)
+        for task in tasks:
+            if task.producer is not None:
+                self.dependents[task.producer].append(task.key)
+        producers = [k for k, t in self.tasks.items() if self.status[k] == "pending" and t.producer is None]
+        # Samples are drawn in the driver at once (microseconds), so their evaluations queue up early.
+        self.ready: deque[str] = deque(sorted(producers, key=lambda k: self.tasks[k].kind != "sample"))
+        for producer in self.cells:
+            self._release(producer)
+        self.flights: dict[Future, _Flight] = {}
+        self.evals_in_flight: dict[str, _Flight] = {}
+        self.attempts: dict[str, int] = defaultdict(int)
+        self.durations: dict[str, list[float]] = defaultdict(list)
+        self.t0 = time.time()
+
+    def run(self) -> None:
+        try:
+            while True:
+                self._dispatch()
+                if not self.flights:
+                    break
+                finished, _ = wait(list(self.flights), timeout=1.0, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    self._collect(future)
+                self._notify()
+        except KeyboardInterrupt:
+            self.executor.abort()
+            running = [k for flight in self.flights.values() for k in flight.keys]
+            self.store.mark_pending(running)
+            raise
+        self._notify()
+
+    # -- scheduling -----------------------------------------------------------------------------------
+
+    def _release(self, producer: str) -> None:
+        """A producer is done: its pending evaluations become ready."""
+        self.ready.extend(k for k in self.dependents.get(producer, []) if self.status[k] == "pending")
+
+    def _dispatch(self) -> None:
+        while self.ready and len(self.flights) < self.executor.slots:
+            key = self.ready.popleft()
+            task = self.tasks[key]
+            if task.kind == "sample":
+                self._run_sample(key, task)
+            elif task.kind == "search":
+                self._submit(_Flight("search", key, [key], self._payload(task, key), time.time()))
+            else:
+                self._start_evaluation(key, task)
+
+    def _run_sample(self, key: str, task: Task) -> None:
+        spec = task.spec
+        cell, text = sample_cell(spec["space"], spec["seed"], spec.get("table"))
+        self.store.record_genotype(key, spec["space"], cell, text)
+        self.status[key] = "done"
+        self.cells[key] = (cell, text)
+        self._release(key)
+
+    def _start_evaluation(self, key: str, task: Task) -> None:
+        spec = task.spec
+        cell, text = self.cells[task.producer]
+        eval_key = evaluation_key(cell, spec["space"], spec["setting"])
+        if self.store.has_result(eval_key):
+            self.store.link_evaluation(key, eval_key, cell)
+            self.store.finish_from_stored([key])
+            self.status[key] = "done"
+            return
+        if eval_key in self.evals_in_flight:
+            self.evals_in_flight[eval_key].keys.append(key)
+            self.store.link_evaluation(key, eval_key, cell)
+            self.store.mark_running(key, "shared")
+            self.status[key] = "running"
+            return
+        payload = {**self._payload(task, eval_key), "genotype": text}
+        flight = _Flight("evaluate", key, [key], payload, time.time(), eval_key=eval_key, cell=cell)
+        self.store.link_evaluation(key, eval_key, cell)
+        self.evals_in_flight[eval_key] = flight
+        self._submit(flight)
+
+    def _payload(self, task: Task, workdir_key: str) -> dict[str, Any]:
+        workdir = self.run_dir / "tasks" / workdir_key
+        workdir.mkdir(parents=True, exist_ok=True)
+        spec_path = workdir / "task.json"
+        if not spec_path.exists():
+            atomic_write_bytes(spec_path, (json.dumps(task.spec, indent=2, sort_keys=True) + "\n").encode())
+        return {"kind": task.kind, "spec": task.spec, "workdir": str(workdir)}
+
+    def _submit(self, flight: _Flight) -> None:
+        self.attempts[flight.primary] += 1
+        future = self.executor.submit(flight.payload)
+        for key in flight.keys:
+            self.store.mark_running(key, "submitted")
+            self.status[key] = "running"
+        self.flights[future] = flight
+
+    # -- results --------------------------------------------------------------------------------------
+
+    def _collect(self, future: Future) -> None:
+        flight = self.flights.pop(future)
+        try:
+            outcome = future.result()
+        except Exception as err:  # the worker process itself died, or Ray lost the task
+            outcome = {"ok": False, "error": f"{type(err).__name__}: {err}", "worker": "?"}
+        if outcome["ok"]:
+            self.durations[flight.kind].append(time.time() - flight.started)
+            self._record(flight, outcome["result"], outcome["worker"])
+        elif self.attempts[flight.primary] <= self.retries:
+            flight.started = time.time()
+            self._submit(flight)
+        else:
+            self._fail(flight, outcome["error"])
+
+    def _record(self, flight: _Flight, result: dict[str, Any], worker: str) -> None:
+        if flight.kind == "search":
+            spec = self.tasks[flight.primary].spec
+            cell, text = result["cell"], result["genotype"]
+            self.store.record_genotype(
+                flight.primary, spec["space"], cell, text, search=result, worker=worker
+            )
+            self.cells[flight.primary] = (cell, text)
+            self.status[flight.primary] = "done"
+            self._release(flight.primary)
+            return
+        self.evals_in_flight.pop(flight.eval_key, None)
+        self.store.record_evaluation(flight.keys, flight.eval_key, flight.cell, result, worker)
+        for key in flight.keys:
+            self.status[key] = "done"
+
+    def _fail(self, flight: _Flight, error: str) -> None:
+        self.store.mark_failed(flight.keys, error)
+        for key in flight.keys:
+            self.status[key] = "failed"
+        if flight.kind == "evaluate":
+            self.evals_in_flight.pop(flight.eval_key, None)
+            return
+        skipped = [k for k in self.dependents.get(flight.primary, []) if self.status[k] == "pending"]
+        self.store.mark_failed(
+            skipped, f"upstream {flight.kind} task {flight.primary[:12]} failed", status="skipped"
+        )
+        for key in skipped:
+            self.status[key] = "skipped"
+
+    # -- progress -------------------------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        if self.on_update is None:
+            return
+        counts: dict[str, dict[str, int]] = {}
+        for key, status in self.status.items():
+            kind_counts = counts.setdefault(self.tasks[key].kind, {})
+            kind_counts[status] = kind_counts.get(status, 0) + 1
+        self.on_update(Snapshot(counts, self._eta(), time.time() - self.t0))
+
+    def _eta(self) -> float | None:
+        """Mean duration so far of each kind x tasks of that kind not done, spread over the slots."""
+        left = 0.0
+        for key, status in self.status.items():
+            kind = self.tasks[key].kind
+            if status in ("pending", "running") and kind != "sample":
+                if not self.durations[kind]:
+                    return None
+                left += sum(self.durations[kind]) / len(self.durations[kind])
+        return left / max(1, self.executor.slots)

@@ -1,0 +1,38 @@
+"""Published benchmark tables: look accuracies up instead of training, and search them black-box.
+
+`get_table("nb201:cifar10")` (NAS-Bench-201 via analog-nasbench), `get_table("graph:cora")` (one
+of NAS-Bench-Graph's nine datasets), `get_table("nb201-file:results.json")` (a user export; exports
+named `nb201-<dataset>.json` in `$NASTRANSFER_TABLES` are also `nb201:<dataset>`);
+`TableEvaluator(name)` is a study evaluator backed by a table; the black-box searchers `rs`, `re`,
+`ls` run on a table handed to them as their data; `graph_space` is NAS-Bench-Graph's GNN space.
+"""
+
+from nastransfer.tabular import blackbox, graph_space
+from nastransfer.tabular.correlation import common_accuracies, kendall_tau, tau_matrix
+from nastransfer.tabular.evaluator import PROTOCOL, TableEvaluator, TableResult
+from nastransfer.tabular.graph_space import GraphArch, GraphSpace
+from nastransfer.tabular.nasbench_graph import DATASETS as GRAPH_DATASETS
+from nastransfer.tabular.nb201_analog import analog_from_arch, arch_from_analog
+from nastransfer.tabular.nb201_files import export_table
+from nastransfer.tabular.tables import Table, get_table, register_family, table_names
+
+__all__ = [
+    "GRAPH_DATASETS",
+    "PROTOCOL",
+    "GraphArch",
+    "GraphSpace",
+    "Table",
+    "TableEvaluator",
+    "TableResult",
+    "analog_from_arch",
+    "blackbox",
+    "arch_from_analog",
+    "common_accuracies",
+    "export_table",
+    "get_table",
+    "graph_space",
+    "kendall_tau",
+    "register_family",
+    "table_names",
+    "tau_matrix",
+]

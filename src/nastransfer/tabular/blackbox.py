@@ -1,0 +1,207 @@
+"""Black-box NAS on a benchmark table: random search, regularised evolution, local search.
+
+Each method spends a budget of table queries (`queries`, else the budget's `n_samples`) and
+maximises the table's `search_metric`; every query counts, repeats included. The same seed gives
+the same queries. The history holds the best-so-far after every `report_every` queries. Queries
+take microseconds, so a search runs in well under a second and keeps no checkpoints. Importing
+this module registers `rs`, `re` and `ls` in the search registry.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import abstractmethod
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nastransfer.errors import ConfigError, DatasetError
+from nastransfer.runtime import CostMeter
+from nastransfer.search import Budget, Searcher, SearchResult, register
+from nastransfer.tabular.tables import Table
+
+DEFAULT_QUERIES = 1000
+
+
+class _Tracker:
+    """Counts queries against the budget and keeps the best-so-far and its history."""
+
+    def __init__(self, table: Table, queries: int, report_every: int) -> None:
+        self.table, self.limit, self.report_every = table, queries, report_every
+        self.used = 0
+        self.best: Any = None
+        self.best_fitness = -np.inf
+        self.history: list[dict[str, Any]] = []
+
+    @property
+    def exhausted(self) -> bool:
+        return self.used >= self.limit
+
+    def query(self, genotype: Any) -> float:
+        fitness = self.table.fitness(genotype)
+        self.used += 1
+        if fitness > self.best_fitness:
+            self.best, self.best_fitness = genotype, fitness
+        if self.used % self.report_every == 0 or self.used == self.limit:
+            self.history.append(
+                {
+                    "queries": self.used,
+                    "best_fitness": self.best_fitness,
+                    "best_accuracy": self.table.query(self.best)["accuracy"],
+                    "best": str(self.best),
+                }
+            )
+        return fitness
+
+
+@dataclass(frozen=True)
+class TableSearchResult(SearchResult):
+    """A search result that names its space itself: NAS-Bench-Graph's space is not in `nastransfer.spaces`."""
+
+    space: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "genotype": str(self.genotype),
+            "space": self.space,
+            "method": self.method,
+            "seed": self.seed,
+            "history": self.history,
+            "cost": self.cost.to_dict(),
+            "budget": self.budget.to_dict(),
+            "extra": self.extra,
+        }
+
+
+class TableSearcher(Searcher):
+    """A query-budgeted search over a `Table` handed in as `data`."""
+
+    name = ""
+
+    def __init__(self, queries: int | None = None, report_every: int = 10) -> None:
+        for label, value in (("queries", queries), ("report_every", report_every)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ConfigError(f"{self.name} {label} must be a positive integer, got {value!r}")
+        self.queries, self.report_every = queries, report_every
+
+    def search(
+        self,
+        space: str,
+        data: Table,
+        budget: Budget,
+        seed: int,
+        workdir: str | os.PathLike,
+        progress: bool | None = None,
+    ) -> TableSearchResult:
+        """Run on the table `data` (whose cells must belong to `space`)."""
+        if not isinstance(data, Table):
+            given = type(data).__name__
+            raise DatasetError(f"search method {self.name!r} runs on a benchmark table, not {given}")
+        if data.space != space:
+            raise ConfigError(f"table {data.name} holds {data.space} cells, but the study space is {space!r}")
+        queries = self.queries or budget.n_samples or DEFAULT_QUERIES
+        tracker = _Tracker(data, queries, self.report_every)
+        seeds = _seed_stream(seed)
+        with CostMeter(device="cpu") as meter:
+            self.run(data, tracker, seeds)
+        return TableSearchResult(
+            genotype=tracker.best,
+            history=tracker.history,
+            cost=meter.cost,
+            budget=budget,
+            method=self.name,
+            seed=seed,
+            extra={"queries": tracker.used, "table": data.name, "best_fitness": tracker.best_fitness},
+            space=data.space,
+        )
+
+    @abstractmethod
+    def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
+        """Query cells through `tracker` until it is exhausted; `seeds` feeds the space's sampling."""
+
+
+def _seed_stream(seed: int) -> Iterator[int]:
+    rng = np.random.default_rng(seed)
+    while True:
+        yield int(rng.integers(2**31))
+
+
+@register("rs")
+class RandomSearch(TableSearcher):
+    """Query uniformly sampled cells; keep the best."""
+
+    name = "rs"
+
+    def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
+        while not tracker.exhausted:
+            tracker.query(table.cell_space.sample(next(seeds)))
+
+
+@register("re")
+class RegularizedEvolution(TableSearcher):
+    """Real et al. 2019: tournament selection of a parent, one mutation, and the oldest member dies."""
+
+    name = "re"
+
+    def __init__(
+        self, queries: int | None = None, population: int = 20, sample_size: int = 5, report_every: int = 10
+    ) -> None:
+        super().__init__(queries, report_every)
+        sizes_ok = isinstance(population, int) and isinstance(sample_size, int)
+        if not (sizes_ok and 2 <= sample_size <= population):
+            raise ConfigError(f"re needs 2 <= sample_size <= population, got {sample_size} and {population}")
+        self.population, self.sample_size = population, sample_size
+
+    def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
+        space = table.cell_space
+        members: deque[tuple[Any, float]] = deque()
+        while len(members) < self.population and not tracker.exhausted:
+            cell = space.sample(next(seeds))
+            members.append((cell, tracker.query(cell)))
+        rng = np.random.default_rng(next(seeds))
+        while not tracker.exhausted:
+            contenders = rng.choice(len(members), size=self.sample_size, replace=False)
+            parent = max((members[int(i)] for i in contenders), key=lambda member: member[1])[0]
+            child = space.mutate(parent, next(seeds))
+            members.append((child, tracker.query(child)))
+            members.popleft()
+
+
+@register("ls")
+class LocalSearch(TableSearcher):
+    """First-improvement hill climbing over single-edit neighbours, restarting at a random cell."""
+
+    name = "ls"
+
+    def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
+        space = table.cell_space
+        while not tracker.exhausted:
+            current = space.sample(next(seeds))
+            current_fitness = tracker.query(current)
+            improved = True
+            while improved and not tracker.exhausted:
+                improved = False
+                neighbours = space.neighbours(current)
+                order = np.random.default_rng(next(seeds)).permutation(len(neighbours))
+                for index in order:
+                    if tracker.exhausted:
+                        break
+                    candidate = neighbours[int(index)]
+                    fitness = tracker.query(candidate)
+                    if fitness > current_fitness:
+                        current, current_fitness, improved = candidate, fitness, True
+                        break
+
+
+SEARCHERS: tuple[type[TableSearcher], ...] = (RandomSearch, RegularizedEvolution, LocalSearch)
+
+
+def table_searcher(name: str) -> type[TableSearcher]:
+    """The black-box method called `name` (rs, re, ls)."""
+    for searcher in SEARCHERS:
+        if searcher.name == name:
+            return searcher
+    raise ConfigError(f"unknown table search method {name!r} (known: {', '.join(s.name for s in SEARCHERS)})")

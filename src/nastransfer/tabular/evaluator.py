@@ -1,0 +1,59 @@
+"""`TableEvaluator`: a study's evaluator that looks a cell's accuracy up instead of training it."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nastransfer.runtime import Cost, CostMeter
+from nastransfer.tabular.tables import Table, get_table
+
+#: The protocol name a looked-up result is stored under.
+PROTOCOL = "table"
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """The fields of a training's `EvalResult`, filled from a table (`top5` NaN, `flops` 0 when absent)."""
+
+    top1: float
+    top5: float
+    params: int
+    flops: int
+    curve: list[dict[str, float]] = field(default_factory=list)
+    cost: Cost | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cost"] = None if self.cost is None else self.cost.to_dict()
+        return data
+
+
+class TableEvaluator:
+    """Evaluates cells of one table; a cell the table lacks is a GenotypeError naming the table."""
+
+    def __init__(self, table: str | Table) -> None:
+        self.table = table if isinstance(table, Table) else get_table(table)
+
+    def evaluate(
+        self,
+        genotype: Any,
+        dataset: object = None,
+        protocol: object = None,
+        seed: int = 0,
+        workdir: str | os.PathLike | None = None,
+    ) -> TableResult:
+        """Look `genotype` up; `dataset`, `protocol`, `seed` and `workdir` are accepted and unused."""
+        with CostMeter(device="cpu", sample_interval_s=1.0) as meter:
+            metrics = self.table.query(genotype)
+        return TableResult(
+            top1=metrics["accuracy"],
+            top5=metrics.get("top5", math.nan),
+            params=int(round(metrics.get("params", 0))),
+            flops=int(round(metrics.get("flops", 0))),
+            cost=meter.cost,
+            metrics=metrics,
+        )

@@ -1,0 +1,115 @@
+"""The `Table` a benchmark file becomes, and the registry that opens tables by name.
+
+A table maps every cell it holds (by canonical key) to its published metrics. `accuracy` is the
+test accuracy in percent; `search_metric` names the metric a black-box search should maximise (a
+validation accuracy where the benchmark has one, else the test accuracy); `rank_metric` is the test
+metric exactly as the file stores it, so rank correlations see the file's ties and no rounding of
+a unit conversion. Names are
+`family:argument`: `nb201:cifar10`, `graph:cora`, `nb201-file:/path/to/export.json`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from nastransfer.errors import DatasetError, GenotypeError
+
+
+class CellSpace(Protocol):
+    """What a search needs of the space a table covers."""
+
+    name: str
+
+    def parse(self, text: str) -> Any: ...
+    def sample(self, seed: int) -> Any: ...
+    def mutate(self, genotype: Any, seed: int) -> Any: ...
+    def neighbours(self, genotype: Any) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class Table:
+    """Published results of one benchmark on one dataset: cell key -> (cell, metrics)."""
+
+    name: str
+    space: str
+    cell_space: CellSpace
+    records: dict[str, tuple[Any, dict[str, float]]] = field(repr=False)
+    search_metric: str = "accuracy"
+    rank_metric: str = "accuracy"
+    description: str = ""
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __contains__(self, genotype: object) -> bool:
+        return self._key(genotype) in self.records
+
+    def query(self, genotype: Any) -> dict[str, float]:
+        """The cell's metrics; a cell the table lacks is a GenotypeError naming the table."""
+        key = self._key(genotype)
+        try:
+            return dict(self.records[key][1])
+        except KeyError:
+            raise GenotypeError(f"table {self.name} has no entry for cell {genotype}") from None
+
+    def fitness(self, genotype: Any) -> float:
+        """What a black-box search maximises: `search_metric` of the cell."""
+        return self.query(genotype)[self.search_metric]
+
+    def items(self) -> Iterator[tuple[Any, dict[str, float]]]:
+        """Every (cell, metrics) pair, in the table's file order."""
+        yield from self.records.values()
+
+    def accuracies(self) -> dict[str, float]:
+        """Canonical key -> test accuracy of every cell."""
+        return {key: metrics["accuracy"] for key, (_, metrics) in self.records.items()}
+
+    def best(self, metric: str = "accuracy") -> tuple[Any, dict[str, float]]:
+        """The cell with the highest `metric` (ties: the first in file order)."""
+        return max(self.records.values(), key=lambda record: record[1][metric])
+
+    def _key(self, genotype: Any) -> str:
+        try:
+            return genotype.key
+        except AttributeError:
+            raise GenotypeError(f"table {self.name} holds {self.space} cells, not {genotype!r}") from None
+        except GenotypeError as err:
+            raise GenotypeError(f"table {self.name}: {err}") from None
+
+
+TableLoader = Callable[[str], Table]
+_FAMILIES: dict[str, tuple[TableLoader, Callable[[], list[str]]]] = {}
+
+
+def register_family(prefix: str, list_names: Callable[[], list[str]]) -> Callable[[TableLoader], TableLoader]:
+    """Decorator: `loader(argument)` opens `prefix:argument`; `list_names()` gives the fixed names."""
+
+    def add(loader: TableLoader) -> TableLoader:
+        _FAMILIES[prefix] = (loader, list_names)
+        return loader
+
+    return add
+
+
+def table_names() -> list[str]:
+    """The tables that can be opened without naming a file (those whose package is installed)."""
+    return [name for _, list_names in _FAMILIES.values() for name in list_names()]
+
+
+def get_table(name: str | None) -> Table:
+    """Open (once per process) the table `family:argument`; an unknown name is a DatasetError."""
+    if not isinstance(name, str) or ":" not in name:
+        raise DatasetError(f"table name must read family:argument (e.g. nb201:cifar10), got {name!r}")
+    return _open(name)
+
+
+@functools.lru_cache(maxsize=16)
+def _open(name: str) -> Table:
+    prefix, _, argument = name.partition(":")
+    if prefix not in _FAMILIES:
+        known = ", ".join(sorted(_FAMILIES))
+        raise DatasetError(f"unknown table family {prefix!r} in {name!r} (known: {known})")
+    return _FAMILIES[prefix][0](argument)

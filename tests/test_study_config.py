@@ -1,0 +1,141 @@
+"""Bad study configs: one clear line naming file and key, exit code 2, and no run directory left behind."""
+
+from pathlib import Path
+
+import pytest
+
+from nastransfer.cli.main import main
+from nastransfer.errors import ConfigError
+from nastransfer.study import load_config, plan_study
+
+GOOD = """
+name = "tiny"
+space = "darts"
+seeds = [0, 1]
+
+[[sources]]
+name = "digits"
+dataset = "digits"
+
+[[sources]]
+name = "fm-proxy"
+proxy_of = "fm"
+classes = 3
+per_class = 20
+resolution = 8
+
+[[methods]]
+name = "darts"
+
+[[methods]]
+name = "gdas"
+budget = { epochs = 2 }
+
+[budget]
+epochs = 1
+channels = 4
+layers = 3
+batch_size = 16
+
+[random]
+n = 3
+
+[[targets]]
+name = "fm"
+dataset = "fashion-mnist"
+protocols = ["cpu-mini"]
+overrides = { epochs = 1, channels = 4 }
+eval_seeds = [0, 1]
+"""
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    return path
+
+
+def test_good_config_plans_the_grid(tmp_path):
+    config = load_config(_write(tmp_path, GOOD))
+    tasks = plan_study(config)
+    kinds = [t.kind for t in tasks]
+    assert kinds.count("search") == 2 * 2 * 2  # sources x methods x seeds
+    assert kinds.count("sample") == 3
+    # found cells: own source (1) + target (2 eval seeds); random cells: both sources + target
+    assert kinds.count("evaluate") == 8 * (1 + 2) + 3 * (2 + 2)
+    assert len({t.key for t in tasks}) == len(tasks)
+    assert [t.key for t in plan_study(load_config(_write(tmp_path, GOOD)))] == [t.key for t in tasks]
+    gdas = next(t for t in tasks if t.kind == "search" and t.spec["method"] == "gdas")
+    assert gdas.spec["budget"]["epochs"] == 2 and gdas.spec["budget"]["channels"] == 4
+
+
+BAD = [
+    ("unknown method", GOOD.replace('name = "gdas"', 'name = "nosuch"'), "methods[1].name"),
+    (
+        "missing dataset",
+        GOOD.replace('dataset = "fashion-mnist"', 'dataset = "fashion-mnist"\nroot = "/nonexistent/fm"'),
+        "targets[0].root",
+    ),
+    ("negative budget", GOOD.replace("epochs = 1\n", "epochs = -1\n"), "budget.epochs"),
+    (
+        "negative method budget",
+        GOOD.replace("budget = { epochs = 2 }", "budget = { epochs = -2 }"),
+        "methods[1].budget.epochs",
+    ),
+    ("budget a method cannot run", GOOD.replace("layers = 3", "layers = 2"), "methods[0].budget"),
+    ("wrong type", GOOD.replace("n = 3", 'n = "three"'), "random.n"),
+    ("unknown key", GOOD.replace("[random]", "[random]\nsize = 2"), "random.size"),
+    (
+        "unknown protocol",
+        GOOD.replace('protocols = ["cpu-mini"]', 'protocols = ["cpu-mini", "fast"]'),
+        "targets[0].protocols[1]",
+    ),
+    (
+        "bad override",
+        GOOD.replace("overrides = { epochs = 1", "overrides = { epoch = 1"),
+        "targets[0].overrides.epoch",
+    ),
+    ("bad override value", GOOD.replace("channels = 4 }", "channels = 0 }"), "targets[0].protocols[0]"),
+    ("proxy of nothing", GOOD.replace('proxy_of = "fm"', 'proxy_of = "imagenet"'), "sources[1].proxy_of"),
+    (
+        "two origins",
+        GOOD.replace('dataset = "digits"', 'dataset = "digits"\ntable = "nb201:cifar10"'),
+        "sources[0]",
+    ),
+    ("toml syntax", GOOD.replace("seeds = [0, 1]", "seeds = [0, 1] 2"), "line 4"),
+]
+
+
+@pytest.mark.parametrize(("case", "text", "where"), BAD, ids=[case for case, _, _ in BAD])
+def test_bad_config_is_one_line_exit_2_and_no_run_dir(tmp_path, capsys, case, text, where):
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and where in message, message
+    run_dir = tmp_path / "run"
+    assert main(["run", str(path), "--dir", str(run_dir)]) == 2
+    assert not run_dir.exists()
+    err = capsys.readouterr().err
+    assert where in err.replace("\n", "") and "Traceback" not in err
+
+
+def test_missing_study_file_is_exit_2(tmp_path):
+    assert main(["run", str(tmp_path / "none.toml"), "--dir", str(tmp_path / "run")]) == 2
+    assert not (tmp_path / "run").exists()
+
+
+CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
+def test_shipped_configs_have_a_valid_shape(path):
+    config = load_config(path, check_references=False)
+    assert config.sources and (config.methods or config.random.n)
+
+
+def test_quickstart_validates_fully_and_plans_its_grid():
+    config = load_config(Path(__file__).parent.parent / "configs" / "quickstart.toml")
+    kinds = [t.kind for t in plan_study(config)]
+    assert len(config.sources) >= 2 and len(config.methods) >= 3 and config.random.n >= 4
+    assert (kinds.count("search"), kinds.count("sample"), kinds.count("evaluate")) == (6, 4, 24)

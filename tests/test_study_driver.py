@@ -1,0 +1,131 @@
+"""The driver without searches (random cells only): failures are retried, recorded with their
+traceback and do not stop the study; Ctrl-C leaves nothing running; `status` and `export` work."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nastransfer.cli.main import main
+from nastransfer.study import load
+
+STUDY = """
+name = "tiny-driver"
+space = "darts"
+
+[[sources]]
+name = "digits"
+dataset = "digits"
+
+[[sources]]
+name = "too-big-proxy"   # asks for more images than a class has: fails when a worker builds it
+proxy_of = "digits-target"
+classes = 2
+per_class = 5000
+
+[random]
+n = 2
+
+[[targets]]
+name = "digits-target"
+dataset = "digits"
+overrides = { epochs = 1, channels = 4, layers = 3, batch_size = 64, data_fraction = 0.2 }
+
+[evaluate]
+source_overrides = { epochs = 1, channels = 4, layers = 3, batch_size = 64, data_fraction = 0.2 }
+
+[executor]
+workers = 2
+threads_per_worker = 1
+retries = 1
+"""
+
+
+def _write(tmp_path, text=STUDY):
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    return path
+
+
+def _rows(run_dir, sql):
+    with sqlite3.connect(run_dir / "study.sqlite") as db:
+        return db.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory):
+    """One run in which the impossible proxy's tasks fail; later tests read it, the last one reruns it."""
+    study = _write(tmp_path_factory.mktemp("study"))
+    run_dir = study.parent / "run"
+    assert main(["run", str(study), "--dir", str(run_dir), "--no-report"]) == 1  # some tasks failed
+    return study, run_dir
+
+
+def test_failures_are_retried_recorded_and_do_not_stop_the_study(failed_run, tmp_path, capsys):
+    _, run_dir = failed_run
+    failed = _rows(run_dir, "SELECT attempts, error FROM tasks WHERE status = 'failed'")
+    assert len(failed) == 2  # the two random cells on the impossible proxy
+    assert all(
+        attempts == 2 and "per_class=5000" in error and "Traceback" in error for attempts, error in failed
+    )
+    frame = load(run_dir)
+    assert len(frame) == 2 * 2 and set(frame.eval_dataset) == {"digits", "digits-target"}
+    capsys.readouterr()
+    assert main(["status", str(run_dir)]) == 0
+    assert "per_class=5000" in capsys.readouterr().out
+    assert main(["export", str(run_dir), "--to", str(tmp_path / "results.csv")]) == 0
+    assert (tmp_path / "results.csv").read_text().startswith("cell,genotype,space,method,")
+    assert main(["export", str(run_dir), "--to", str(tmp_path / "results.xlsx")]) == 2
+    try:
+        import pyarrow  # noqa: F401
+
+        parquet_code = 0
+    except ImportError:
+        parquet_code = 2  # a clear one-line error, not a traceback
+    assert main(["export", str(run_dir), "--to", str(tmp_path / "results.parquet")]) == parquet_code
+
+
+def test_another_study_in_the_same_dir_is_refused(failed_run):
+    study, run_dir = failed_run
+    other = study.parent / "other.toml"
+    other.write_text(STUDY.replace("n = 2", "n = 3"))
+    assert main(["run", str(other), "--dir", str(run_dir), "--no-report"]) == 2
+
+
+def test_rerun_retries_failures_and_keeps_done_work(failed_run):
+    study, run_dir = failed_run
+    finished = _rows(run_dir, "SELECT key, finished FROM tasks WHERE status = 'done' ORDER BY key")
+    assert main(["run", str(study), "--dir", str(run_dir), "--workers", "1", "--no-report"]) == 1
+    assert _rows(run_dir, "SELECT key, finished FROM tasks WHERE status = 'done' ORDER BY key") == finished
+    assert _rows(run_dir, "SELECT DISTINCT attempts FROM tasks WHERE status = 'failed'") == [(4,)]
+
+
+def test_ctrl_c_leaves_unfinished_tasks_pending(tmp_path):
+    study = _write(tmp_path, STUDY.replace("epochs = 1", "epochs = 30").replace("n = 2", "n = 4"))
+    run_dir = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "nastransfer.cli.main",
+        "run",
+        str(study),
+        "--dir",
+        str(run_dir),
+        "--no-report",
+    ]
+    driver = subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        time.sleep(0.2)
+        if (run_dir / "study.sqlite").exists() and _rows(
+            run_dir, "SELECT 1 FROM tasks WHERE status = 'running'"
+        ):
+            break
+    driver.send_signal(signal.SIGINT)
+    assert driver.wait(timeout=60) == 130
+    statuses = {status for (status,) in _rows(run_dir, "SELECT status FROM tasks")}
+    assert "running" not in statuses and "pending" in statuses

@@ -1,0 +1,156 @@
+"""End to end: a tiny real study on local workers and on a local Ray cluster gives the same numbers;
+a driver killed with SIGKILL mid-run resumes to the same results, with no row lost or written twice."""
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nastransfer.cli.main import main
+from nastransfer.study import load
+
+pytestmark = pytest.mark.slow
+
+STUDY = """
+name = "tiny-run"
+space = "darts"
+
+[[sources]]
+name = "digits"
+dataset = "digits"
+
+[[sources]]
+name = "mnist-proxy"
+proxy_of = "mnist"
+classes = 3
+per_class = 60
+resolution = 8
+
+[[methods]]
+name = "gdas"
+
+[[methods]]
+name = "gdas"
+label = "gdas-again"   # the same search twice finds the same cell: it is trained once per setting
+
+[budget]
+epochs = 1
+channels = 4
+layers = 3
+batch_size = 16
+data_fraction = 0.5
+
+[random]
+n = 2
+
+[[targets]]
+name = "mnist"
+dataset = "mnist5k"
+protocols = ["cpu-mini"]
+overrides = { epochs = 2, channels = 4, layers = 3, batch_size = 32, image_size = 8, data_fraction = 0.15 }
+
+[evaluate]
+source_overrides = { epochs = 2, channels = 4, layers = 3, batch_size = 32, image_size = 8 }
+
+[executor]
+workers = 2
+threads_per_worker = 1
+"""
+
+SETTING = ["cell", "method", "source", "search_seed", "eval_dataset", "protocol", "eval_seed"]
+EXPECTED_ROWS = 2 * 2 * 2 + 2 * 3  # found cells x (own source + target) + random cells x (2 sources + target)
+
+
+@pytest.fixture(scope="module")
+def study_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("study") / "tiny.toml"
+    path.write_text(STUDY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def local_run(study_file, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("local") / "run"
+    assert main(["run", str(study_file), "--dir", str(run_dir)]) == 0
+    return run_dir
+
+
+def _frame(run_dir):
+    return load(run_dir).sort_values(SETTING).reset_index(drop=True)
+
+
+def _same_results(a, b):
+    assert len(a) == len(b) == EXPECTED_ROWS
+    assert a[SETTING].equals(b[SETTING])
+    assert a["top1"].tolist() == b["top1"].tolist()
+    assert a["top5"].tolist() == b["top5"].tolist()
+
+
+def test_local_run_is_complete_and_deduplicated(local_run):
+    frame = _frame(local_run)
+    assert len(frame) == EXPECTED_ROWS
+    assert not frame.duplicated(SETTING).any()
+    assert (frame[frame.eval_dataset == "digits"].top1 > 15).any()  # trained for real: above 10 % chance
+    with sqlite3.connect(local_run / "study.sqlite") as db:
+        trainings = db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        statuses = dict(db.execute("SELECT status, COUNT(*) FROM tasks GROUP BY status").fetchall())
+    assert statuses == {"done": 4 + 2 + EXPECTED_ROWS}
+    found = frame[frame.method != "random"]
+    # gdas and gdas-again find one cell per source, so its 4 settings are trained once each
+    assert found.groupby(["source", "eval_dataset"]).cell.nunique().eq(1).all()
+    assert trainings == EXPECTED_ROWS - 4
+    assert (local_run / "study.resolved.json").is_file()
+
+
+def test_ray_run_matches_local(study_file, local_run, tmp_path):
+    run_dir = tmp_path / "ray"
+    assert main(["run", str(study_file), "--dir", str(run_dir), "--executor", "ray", "--no-report"]) == 0
+    _same_results(_frame(local_run), _frame(run_dir))
+
+
+def _done(run_dir):
+    try:
+        with sqlite3.connect(f"file:{run_dir / 'study.sqlite'}?mode=ro", uri=True, timeout=1) as db:
+            return db.execute(
+                "SELECT COUNT(*) FROM tasks WHERE status = 'done' AND kind != 'sample'"
+            ).fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def test_kill_9_and_resume(study_file, local_run, tmp_path):
+    run_dir = tmp_path / "killed"
+    command = [
+        sys.executable,
+        "-m",
+        "nastransfer.cli.main",
+        "run",
+        str(study_file),
+        "--dir",
+        str(run_dir),
+        "--no-report",
+    ]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    driver = subprocess.Popen(command, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    wanted = random.Random().randint(2, 6)
+    deadline = time.time() + 300
+    while _done(run_dir) < wanted and driver.poll() is None and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(random.Random().uniform(0, 1.5))
+    os.killpg(driver.pid, signal.SIGKILL)  # the driver and its workers, at once
+    driver.wait()
+    done_at_kill = _done(run_dir)
+    assert 0 < done_at_kill < 4 + EXPECTED_ROWS, done_at_kill  # killed mid-run, after some tasks
+    resumed = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, timeout=600)
+    assert resumed.returncode == 0
+    _same_results(_frame(local_run), _frame(run_dir))
+    with sqlite3.connect(run_dir / "study.sqlite") as db:
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT eval_key) FROM results").fetchone() == (
+            EXPECTED_ROWS - 4,
+            EXPECTED_ROWS - 4,
+        )
