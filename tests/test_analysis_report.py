@@ -2,6 +2,7 @@
 sections with their readings or their 'too few' sentences, figures on disk, a non-blank render in headless
 Chromium, and one-line errors for bad runs, frames and formats."""
 
+import importlib.util
 import re
 import shutil
 import subprocess
@@ -12,7 +13,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nastransfer.analysis import agreement_table, build_report_from_frame, check_frame, method_stats
+from nastransfer.analysis import (
+    agreement_table,
+    build_report,
+    build_report_from_frame,
+    check_frame,
+    method_stats,
+)
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError
 from test_analysis_frames import study_frame
@@ -24,6 +31,41 @@ SECTION_TITLES = (
     "(iii) The random baseline vs the methods",
     "(iv) Effect of the training protocol on small vs large datasets",
 )
+
+# A study of table look-ups only (NAS-Bench-Graph): a real run directory in a few seconds.
+LOOKUP_STUDY = """
+name = "graph-title-check"
+space = "graph"
+
+[[sources]]
+name = "cora-src"
+table = "graph:cora"
+
+[[methods]]
+name = "rs"
+
+[budget]
+epochs = 1
+channels = 1
+layers = 1
+batch_size = 1
+n_samples = 20
+
+[random]
+n = 2
+
+[[targets]]
+name = "citeseer"
+table = "graph:citeseer"
+
+[evaluate]
+on_source = false
+
+[executor]
+kind = "local"
+workers = 1
+threads_per_worker = 1
+"""
 
 
 class _Tables(HTMLParser):
@@ -60,7 +102,7 @@ class _Tables(HTMLParser):
 
 @pytest.fixture(scope="module")
 def rich(tmp_path_factory):
-    """A report of 3 methods x 2 sources x 2 seeds, 4 random cells, 2 protocols (about 10 s: 9 figures)."""
+    """A report of 3 methods x 2 sources x 2 seeds, 4 random cells, 2 protocols (9 figures, a few seconds)."""
     frame = study_frame(methods=("darts", "pc-darts", "gdas"), search_seeds=2, eval_seeds=1, n_random=4)
     path = build_report_from_frame(frame, tmp_path_factory.mktemp("rich"), title="Sample study", n_boot=200)
     return frame, path
@@ -83,6 +125,8 @@ def test_report_files_are_written(rich):
     pngs = sorted(p.stem for p in (folder / "report_files").glob("*.png"))
     assert pngs == sorted(p.stem for p in (folder / "report_files").glob("*.svg"))
     assert {name.split("-")[0] for name in pngs} == {"scatter", "ranks", "random", "protocol", "cost"}
+    svg = (folder / "report_files" / f"{pngs[0]}.svg").read_text()
+    assert "<text" in svg  # saved under the plot style: text stays text, not glyph paths
     page = path.read_text()
     assert (
         page.count("data:image/png;base64,") == len(pngs) and "<link" not in page and 'src="http' not in page
@@ -227,3 +271,24 @@ def test_degenerate_frames_still_give_a_report_that_says_so(keep, tmp_path):
     text = build_report_from_frame(frame, tmp_path, formats=("md",), n_boot=10).read_text()
     assert all(f"## {title}" in text for title in SECTION_TITLES)
     assert text.count("too few to conclude") >= 2
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nas_bench_graph") is None, reason="needs nas-bench-graph")
+def test_report_of_a_run_is_titled_with_the_study_name(tmp_path, capsys):
+    study = tmp_path / "study.toml"
+    study.write_text(LOOKUP_STUDY)
+    run_dir = tmp_path / "run-7"
+    assert main(["run", str(study), "--dir", str(run_dir), "--no-report"]) == 0
+
+    def title() -> str:
+        return build_report(run_dir, formats=("md",), n_boot=10).read_text().splitlines()[0]
+
+    assert title() == "# NASTransfer study: graph-title-check"
+    resolved = run_dir / "study.resolved.json"
+    resolved.write_text("{truncated")
+    capsys.readouterr()
+    assert main(["report", str(run_dir), "--format", "md"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert "study.resolved.json: not valid JSON" in error and "\n" not in error
+    resolved.unlink()  # a run directory without its resolved config falls back to its own name
+    assert title() == "# NASTransfer study: run-7"

@@ -7,35 +7,16 @@ from typing import NamedTuple
 import pandas as pd
 
 from nastransfer.errors import ConfigError
+from nastransfer.results_columns import EVAL_SEED, ORIGIN_COLUMNS, SETTING_COLUMNS
 
 RANDOM = "random"
 SOURCE_ROLE = "source"
 TARGET_ROLE = "target"
 
 # The columns of `study.load(run_dir)` that the analysis needs (docs/architecture.md, "study and analysis").
-REQUIRED_COLUMNS = (
-    "cell",
-    "method",
-    "source",
-    "source_kind",
-    "search_seed",
-    "eval_dataset",
-    "eval_role",
-    "protocol",
-    "eval_seed",
-    "top1",
-)
+REQUIRED_COLUMNS = ("cell", *ORIGIN_COLUMNS, *SETTING_COLUMNS, EVAL_SEED, "top1")
 # One searched (or randomly drawn) cell evaluated in one setting; training seeds are averaged away.
-CELL_KEYS = [
-    "method",
-    "source",
-    "source_kind",
-    "search_seed",
-    "cell",
-    "eval_dataset",
-    "eval_role",
-    "protocol",
-]
+CELL_KEYS = [*ORIGIN_COLUMNS, "cell", *SETTING_COLUMNS]
 
 
 class Setting(NamedTuple):

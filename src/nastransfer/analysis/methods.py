@@ -15,9 +15,10 @@ import pandas as pd
 
 from nastransfer.analysis.agreement import MIN_POINTS, kendall_tau_b
 from nastransfer.analysis.frame import RANDOM, TARGET_ROLE, Setting, cell_scores
+from nastransfer.results_columns import SETTING_COLUMNS
 
 GROUP = ["method", "source", "source_kind"]
-SETTING = ["eval_dataset", "eval_role", "protocol"]
+SETTING = list(SETTING_COLUMNS)
 MIN_PAIRS = 2
 # With n pairs the smallest two-sided sign-flip p-value is 2 / 2**n: below 5 pairs it cannot reach 0.05.
 MIN_PAIRS_FOR_5_PERCENT = 5

@@ -11,8 +11,10 @@ import math
 from pathlib import Path
 
 import matplotlib
+import matplotlib.image
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
@@ -42,7 +44,11 @@ STYLE = {
     "legend.fontsize": 8,
     "legend.frameon": False,
     "svg.fonttype": "none",
+    # Figures choose their layout engine themselves; `save_figure` relies on `None` meaning "no engine".
+    "figure.autolayout": False,
+    "figure.constrained_layout.use": False,
 }
+PNG_DPI = 110
 RANDOM_COLOUR = "#8c8c8c"
 _PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#17becf", "#8c564b", "#e377c2", "#bcbd22"]
 
@@ -245,11 +251,21 @@ def cost_vs_accuracy(frame: pd.DataFrame) -> dict[str, Figure]:
 
 
 def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, bytes]:
-    """Write `name.png` and `name.svg` into `folder`; return the PNG path and its bytes (for embedding)."""
+    """Write `name.png` and `name.svg` into `folder`; return the PNG path and its bytes (for embedding).
+
+    Each format is drawn once: the Agg draw runs the constrained layout, which is then frozen so the SVG
+    draw reuses it (`savefig` alone lays the figure out again, in an extra draw, for every format). Saving
+    runs under STYLE, so `svg.fonttype` keeps the SVG's text as text rather than paths.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    with matplotlib.rc_context(STYLE):
+        fig.set_dpi(PNG_DPI)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        fig.set_layout_engine(None)
+        buffer = io.BytesIO()
+        matplotlib.image.imsave(buffer, np.asarray(canvas.buffer_rgba()), format="png", dpi=PNG_DPI)
+        fig.savefig(folder / f"{name}.svg", format="svg")
     png = folder / f"{name}.png"
     png.write_bytes(buffer.getvalue())
-    fig.savefig(folder / f"{name}.svg", format="svg")
     return png, buffer.getvalue()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from nastransfer.errors import ConfigError
 
 FORMATS = ("html", "md")
 FILES = "report_files"
+# The resolved config `nastransfer run` writes into a run directory (`study.runner.RESOLVED_NAME`).
+RESOLVED_STUDY = "study.resolved.json"
 _CONTEXT_COLUMNS = ("eval_role", "source_kind")
 _LABELS = {
     "ri": "RI %",
@@ -327,6 +330,22 @@ def build_report_from_frame(
     return written.get("html", written.get("md"))
 
 
+def study_name(run_dir: Path) -> str:
+    """The study's `name` from the run's resolved config; the directory's name when there is none."""
+    path = run_dir / RESOLVED_STUDY
+    if not path.is_file():
+        return run_dir.resolve().name
+    try:
+        name = json.loads(path.read_text(encoding="utf-8"))["config"]["name"]
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path}: not valid JSON ({error})") from None
+    except (KeyError, TypeError):
+        raise ConfigError(f"{path}: has no config.name") from None
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{path}: config.name is {name!r}, not a study name")
+    return name
+
+
 def build_report(
     run_dir: str | Path,
     formats=FORMATS,
@@ -335,8 +354,8 @@ def build_report(
     n_boot: int = 1000,
     seed: int = 0,
 ) -> Path:
-    """Read the run's results frame with `nastransfer.study.load` and write its report into the run dir
-    (or `out_dir`)."""
+    """Read the run's results frame with `nastransfer.study.load` and write its report, titled with the
+    study's name, into the run dir (or `out_dir`)."""
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise ConfigError(f"run directory {run_dir} does not exist")
@@ -350,7 +369,7 @@ def build_report(
     return build_report_from_frame(
         frame,
         out_dir if out_dir is not None else run_dir,
-        title=f"NASTransfer study: {run_dir.resolve().name}",
+        title=f"NASTransfer study: {study_name(run_dir)}",
         formats=formats,
         n_boot=n_boot,
         seed=seed,

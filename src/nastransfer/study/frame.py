@@ -1,7 +1,8 @@
 """The results frame: one row per evaluation of one cell in one setting, as the analysis reads it.
 
-Columns are exactly those of docs/architecture.md. A cell found twice (two methods, two seeds) has
-one training per setting but one row per finding, so each method is credited with its own cell.
+Columns are exactly those of docs/architecture.md, defined in `nastransfer.results_columns`. A cell found
+twice (two methods, two seeds) has one training per setting but one row per finding, so each method is
+credited with its own cell.
 """
 
 from __future__ import annotations
@@ -12,29 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from nastransfer.errors import ConfigError
+from nastransfer.results_columns import COLUMNS
 from nastransfer.study.store import STORE_NAME, Store
-
-COLUMNS = (
-    "cell",
-    "genotype",
-    "space",
-    "method",
-    "source",
-    "source_kind",
-    "search_seed",
-    "eval_dataset",
-    "eval_role",
-    "protocol",
-    "eval_seed",
-    "top1",
-    "top5",
-    "params",
-    "flops",
-    "search_wall_s",
-    "search_device_s",
-    "eval_wall_s",
-    "eval_device_s",
-)
 
 _QUERY = """
 SELECT t.spec, r.cell, g.text AS genotype, g.space, r.top1, r.top5, r.params, r.flops,

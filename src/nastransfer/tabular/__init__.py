@@ -1,8 +1,9 @@
 """Published benchmark tables: look accuracies up instead of training, and search them black-box.
 
 `get_table("nb201:cifar10")` (NAS-Bench-201 via analog-nasbench), `get_table("graph:cora")` (one
-of NAS-Bench-Graph's nine datasets), `get_table("nb201-file:results.json")` (a user export; exports
-named `nb201-<dataset>.json` in `$NASTRANSFER_TABLES` are also `nb201:<dataset>`);
+of NAS-Bench-Graph's nine datasets), `get_table("nb201-file:results.json")` (a user export),
+`get_table("nb201-official:NAS-Bench-201-v1_1-096897.pth:cifar100")` (the official NAS-Bench-201 or
+NATS-Bench topology files; exports and official files in `$NASTRANSFER_TABLES` are also `nb201:<dataset>`);
 `TableEvaluator(name)` is a study evaluator backed by a table; the black-box searchers `rs`, `re`,
 `ls` run on a table handed to them as their data; `graph_space` is NAS-Bench-Graph's GNN space.
 """

@@ -1,7 +1,7 @@
 """`nb201-file:<path>`: NAS-Bench-201 results a user exported to a plain JSON or CSV file.
 
-The official NAS-Bench-201 / NATS-Bench files are multi-gigabyte pickles that need their own API
-to read, so we do not read them; export what you need from them into one of these formats:
+The official NAS-Bench-201 / NATS-Bench files are read by `nb201_official`
+(`nb201-official:<path>:<dataset>`); smaller subsets can be exported into one of these formats:
 
 - JSON: `{"dataset": "cifar100", "cells": [{"arch": "|nor_conv_3x3~0|+|...|", "accuracy": 73.5,
   ...}, ...]}`; `dataset` optional.
@@ -11,8 +11,10 @@ to read, so we do not read them; export what you need from them into one of thes
 `flops`, `latency_s` are kept (a search maximises `valid_accuracy` where every cell has one).
 Any other field is ignored. `export_table` writes the JSON form.
 
-Files named `nb201-<dataset>.json` (or `.csv`) in the folder `$NASTRANSFER_TABLES` are also served
-as `nb201:<dataset>` (e.g. `nb201:cifar100`), ahead of the bundled CIFAR-10 table.
+The folder `$NASTRANSFER_TABLES` also serves tables as `nb201:<dataset>`. Precedence, first wins:
+an export named `nb201-<dataset>.json` (or `.csv`); then an official source named as distributed
+(`NATS-tss-v*-simple/`, then `NATS-tss-v*.pickle.pbz2`, then `NAS-Bench-201-v*.pth`, newest version
+first) for cifar10, cifar100 and imagenet16-120; then the bundled analog-nasbench CIFAR-10 table.
 """
 
 from __future__ import annotations
@@ -27,21 +29,23 @@ from typing import Any
 from nastransfer.errors import DatasetError, GenotypeError
 from nastransfer.runtime import atomic_write_bytes
 from nastransfer.spaces import get_space, nb201
+from nastransfer.tabular.nb201_official import DATASETS, is_official_source, load_official, preferred_source
 from nastransfer.tabular.tables import Table, register_family
 
 FIELDS: tuple[str, ...] = ("accuracy", "valid_accuracy", "params", "flops", "latency_s")
 TABLES_ENV = "NASTRANSFER_TABLES"
 
 
-def user_files() -> dict[str, Path]:
-    """Dataset -> file of the `nb201-<dataset>.json|csv` exports in `$NASTRANSFER_TABLES`."""
+def user_files() -> dict[str, str]:
+    """Dataset -> the `nb201-file` argument serving `nb201:<dataset>` from `$NASTRANSFER_TABLES`."""
     folder = os.environ.get(TABLES_ENV)
     if not folder or not Path(folder).is_dir():
         return {}
-    found = {}
+    official = preferred_source(Path(folder))
+    found = {dataset: f"{official}:{dataset}" for dataset in DATASETS} if official else {}
     for path in sorted(Path(folder).iterdir()):
         if path.name.startswith("nb201-") and path.suffix.lower() in (".json", ".csv") and path.is_file():
-            found[path.stem.removeprefix("nb201-")] = path
+            found[path.stem.removeprefix("nb201-")] = str(path)
     return found
 
 
@@ -51,8 +55,17 @@ def _no_fixed_names() -> list[str]:
 
 @register_family("nb201-file", _no_fixed_names)
 def load_nb201_file(path_text: str, name: str | None = None) -> Table:
-    """The table in a user's export; `name` replaces `nb201-file:<path>` (for `$NASTRANSFER_TABLES`)."""
+    """The table in a user's export (or, for `<path>:<dataset>`, an official source); `name` replaces
+    `nb201-file:<path>` (for `$NASTRANSFER_TABLES`)."""
     path = Path(path_text).expanduser()
+    source, colon, _ = path_text.rpartition(":")
+    if not path.exists() and colon and is_official_source(Path(source).expanduser()):
+        return load_official(path_text, name=name or f"nb201-file:{path_text}")
+    if is_official_source(path) and path.suffix.lower() not in (".json", ".csv"):
+        raise DatasetError(
+            f"table nb201-file:{path_text} is an official benchmark file: "
+            f"open it as nb201-official:{path_text}:<dataset> ({', '.join(DATASETS)})"
+        )
     if not path.is_file():
         raise DatasetError(f"table nb201-file:{path_text}: no such file")
     rows = _read_csv(path) if path.suffix.lower() == ".csv" else _read_json(path)

@@ -5,7 +5,8 @@ test accuracy in percent; `search_metric` names the metric a black-box search sh
 validation accuracy where the benchmark has one, else the test accuracy); `rank_metric` is the test
 metric exactly as the file stores it, so rank correlations see the file's ties and no rounding of
 a unit conversion. Names are
-`family:argument`: `nb201:cifar10`, `graph:cora`, `nb201-file:/path/to/export.json`.
+`family:argument`: `nb201:cifar10`, `graph:cora`, `nb201-file:/path/to/export.json`,
+`nb201-official:/path/to/NAS-Bench-201-v1_1-096897.pth:cifar100`.
 """
 
 from __future__ import annotations
