@@ -11,7 +11,9 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 tables_app = typer.Typer(help="Published benchmark tables: look up, search, compare.", no_args_is_help=True)
-TABLE_HELP = "table name: nb201:<dataset>, graph:<dataset>, nb201-official:<path>:<dataset>, or nb201-file:<path>"
+TABLE_HELP = (
+    "table name: nb201:<dataset>, graph:<dataset>, nb201-official:<path>:<dataset>, or nb201-file:<path>"
+)
 
 
 def register(app: typer.Typer) -> None:
