@@ -35,7 +35,9 @@ def progress(total: float, description: str, enabled: bool | None = None) -> Ite
         task = bar.add_task(description, total=total, info="")
 
         def update(advance: float = 1, **fields: Any) -> None:
-            info = "  ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items())
+            info = "  ".join(
+                f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in fields.items()
+            )
             bar.update(task, advance=advance, info=info)
 
         yield update
