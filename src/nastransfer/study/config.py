@@ -15,7 +15,7 @@ import inspect
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -122,7 +122,12 @@ class EvaluateConfig(_Section):
 
 
 class ExecutorConfig(_Section):
-    """Where tasks run: `local` worker processes or a Ray cluster (`address`: "auto" or host:port)."""
+    """Where tasks run: `local` worker processes or a Ray cluster (`address`: "auto" or host:port).
+
+    `nproc_per_task` (and per target, `nproc_per_target`) trains each cell on a target data-parallel
+    in that many processes under `torchrun`; source trainings and table look-ups run in one. Like the
+    rest of this section it says how the study runs, not what it is, so changing it keeps resuming.
+    """
 
     kind: Literal["local", "ray"] = "local"
     workers: int | None = Field(default=None, ge=1)
@@ -130,6 +135,12 @@ class ExecutorConfig(_Section):
     retries: int = Field(default=1, ge=0)
     threads_per_worker: int | None = Field(default=None, ge=1)
     gpus_per_task: float = Field(default=0.0, ge=0)
+    nproc_per_task: int = Field(default=1, ge=1)
+    nproc_per_target: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+
+    def target_nproc(self, target: str) -> int:
+        """Processes of one training on `target`: its own setting, else `nproc_per_task`."""
+        return self.nproc_per_target.get(target, self.nproc_per_task)
 
 
 class StudyConfig(_Section):
@@ -183,6 +194,7 @@ def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: 
         got = _shown(first["input"]) if shown and "input" in first else ""
         raise ConfigError(f"{where}: {path}: {message}{got}") from None
     _check_names(config, where)
+    _check_nproc_names(config, where)
     if check_references:
         _check_references(config, where)
     return config
@@ -248,6 +260,41 @@ def _check_names(config: StudyConfig, where: str) -> None:
             raise _fail(where, f"sources[{i}].proxy_of", f"target {source.proxy_of!r} is a table, not images")
 
 
+def _check_nproc_names(config: StudyConfig, where: str) -> None:
+    """Per-target process counts name image targets of the study."""
+    for name, nproc in config.executor.nproc_per_target.items():
+        path = f"executor.nproc_per_target.{name}"
+        if name not in {t.name for t in config.targets}:
+            known = ", ".join(t.name for t in config.targets) or "none"
+            raise _fail(where, path, f"no target named {name!r} (targets: {known})")
+        if nproc > 1 and config.target(name).table is not None:
+            raise _fail(where, path, f"target {name!r} is a table: its look-ups run in one process")
+
+
+def _check_nproc_batches(config: StudyConfig, where: str) -> None:
+    """A data-parallel training splits each batch over its processes: every batch size must divide."""
+    from nastransfer.train import get_protocol
+
+    for target in config.targets:
+        nproc = config.executor.target_nproc(target.name)
+        if nproc == 1 or target.table is not None:
+            continue
+        path = (
+            f"executor.nproc_per_target.{target.name}"
+            if target.name in config.executor.nproc_per_target
+            else "executor.nproc_per_task"
+        )
+        for protocol in target.protocols:
+            batch = get_protocol(protocol, **target_overrides(target, protocol)).batch_size
+            if batch % nproc:
+                raise _fail(
+                    where,
+                    path,
+                    f"target {target.name!r} protocol {protocol!r}: batch_size {batch} "
+                    f"does not split over {nproc} processes",
+                )
+
+
 def _check_references(config: StudyConfig, where: str) -> None:
     for i, source in enumerate(config.sources):
         if source.dataset is not None:
@@ -270,6 +317,7 @@ def _check_references(config: StudyConfig, where: str) -> None:
                     )
         else:
             check_table(target.table, config.space, where, f"targets[{i}].table")
+    _check_nproc_batches(config, where)
     _check_space(config, where)
     if config.evaluate.on_source and any(s.table is None for s in config.sources):
         _check_override_fields(config.evaluate.source_overrides, where, "evaluate.source_overrides")

@@ -2,6 +2,8 @@
 
 `run_task` is the only function the executors ship to workers; it never raises, so a local
 process and a Ray task report failures the same way: `{"ok": False, "error": traceback}`.
+A payload's `nproc` (set by the executor) above 1 trains the cell data-parallel in a child
+`torchrun` (see `study.distributed_eval`); a training's result records its `world_size`.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ def run_task(payload: dict[str, Any]) -> dict[str, Any]:
             torch.set_num_threads(int(payload["threads"]))
         workdir = Path(payload["workdir"])
         workdir.mkdir(parents=True, exist_ok=True)
-        run = _search if payload["kind"] == "search" else _evaluate
-        return {
-            "ok": True,
-            "result": run(payload["spec"], payload.get("genotype"), workdir),
-            "worker": worker,
-        }
+        if payload["kind"] == "search":
+            result = _search(payload["spec"], workdir)
+        else:
+            nproc, threads = int(payload.get("nproc", 1)), payload.get("threads")
+            result = evaluate(payload["spec"], payload.get("genotype"), workdir, nproc, threads)
+        return {"ok": True, "result": result, "worker": worker}
     except Exception:
         return {"ok": False, "error": traceback.format_exc(), "worker": worker}
 
@@ -67,7 +69,7 @@ def sample_cell(space: str, seed: int, table: str | None = None) -> tuple[str, s
     return genotype.key, str(genotype)
 
 
-def _search(spec: dict[str, Any], _: str | None, workdir: Path) -> dict[str, Any]:
+def _search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
     from nastransfer.search import Budget
 
     data = _search_data(canonical_json(spec["data"]), spec["split_seed"])
@@ -78,7 +80,19 @@ def _search(spec: dict[str, Any], _: str | None, workdir: Path) -> dict[str, Any
     return {**result.to_dict(), "cell": result.genotype.key}
 
 
-def _evaluate(spec: dict[str, Any], genotype_text: str | None, workdir: Path) -> dict[str, Any]:
+def evaluate(
+    spec: dict[str, Any], genotype_text: str | None, workdir: Path, nproc: int = 1, threads: int | None = None
+) -> dict[str, Any]:
+    """One evaluate task: in this process, or (a training of `nproc` > 1) in a child torchrun."""
+    if nproc > 1 and spec["setting"]["data"]["kind"] != "table":
+        from nastransfer.study.distributed_eval import run_data_parallel
+
+        return run_data_parallel(spec, genotype_text, workdir, nproc, threads)
+    return evaluate_here(spec, genotype_text, workdir)
+
+
+def evaluate_here(spec: dict[str, Any], genotype_text: str | None, workdir: Path) -> dict[str, Any]:
+    """Train (or look up) the cell in this process; under torchrun, as one rank of the training."""
     setting = spec["setting"]
     genotype = cell_space(spec["space"], setting["data"].get("table")).parse(genotype_text)
     if setting["data"]["kind"] == "table":
@@ -96,7 +110,15 @@ def _evaluate(spec: dict[str, Any], genotype_text: str | None, workdir: Path) ->
         else:
             evaluator, dataset = TrainEvaluator(), load_data(canonical_json(data_spec))
         result = evaluator.evaluate(genotype, dataset, protocol, setting["seed"], workdir)
+        return {**result.to_dict(), "world_size": _world_size()}
     return result.to_dict()
+
+
+def _world_size() -> int:
+    """Processes the training ran on: torchrun's world, else this one process."""
+    import torch.distributed as dist
+
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
 
 
 @functools.lru_cache(maxsize=4)

@@ -10,7 +10,7 @@ NATS-Bench topology files; exports and official files in `$NASTRANSFER_TABLES` a
 
 from nastransfer.tabular import blackbox, graph_space
 from nastransfer.tabular.correlation import common_accuracies, kendall_tau, tau_matrix
-from nastransfer.tabular.evaluator import PROTOCOL, TableEvaluator, TableResult
+from nastransfer.tabular.evaluator import PROTOCOL, TableEvaluator
 from nastransfer.tabular.graph_space import GraphArch, GraphSpace
 from nastransfer.tabular.nasbench_graph import DATASETS as GRAPH_DATASETS
 from nastransfer.tabular.nb201_analog import analog_from_arch, arch_from_analog
@@ -24,7 +24,6 @@ __all__ = [
     "GraphSpace",
     "Table",
     "TableEvaluator",
-    "TableResult",
     "analog_from_arch",
     "blackbox",
     "arch_from_analog",

@@ -4,32 +4,14 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from nastransfer.runtime import Cost, CostMeter
+from nastransfer.evaluation import EvalResult
+from nastransfer.runtime import CostMeter
 from nastransfer.tabular.tables import Table, get_table
 
 #: The protocol name a looked-up result is stored under.
 PROTOCOL = "table"
-
-
-@dataclass(frozen=True)
-class TableResult:
-    """The fields of a training's `EvalResult`, filled from a table (`top5` NaN, `flops` 0 when absent)."""
-
-    top1: float
-    top5: float
-    params: int
-    flops: int
-    curve: list[dict[str, float]] = field(default_factory=list)
-    cost: Cost | None = None
-    metrics: dict[str, float] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["cost"] = None if self.cost is None else self.cost.to_dict()
-        return data
 
 
 class TableEvaluator:
@@ -45,11 +27,12 @@ class TableEvaluator:
         protocol: object = None,
         seed: int = 0,
         workdir: str | os.PathLike | None = None,
-    ) -> TableResult:
-        """Look `genotype` up; `dataset`, `protocol`, `seed` and `workdir` are accepted and unused."""
+    ) -> EvalResult:
+        """Look `genotype` up (`top5` NaN, `flops` 0 where the table lacks them; every metric of the table
+        in `metrics`); `dataset`, `protocol`, `seed` and `workdir` are accepted and unused."""
         with CostMeter(device="cpu", sample_interval_s=1.0) as meter:
             metrics = self.table.query(genotype)
-        return TableResult(
+        return EvalResult(
             top1=metrics["accuracy"],
             top5=metrics.get("top5", math.nan),
             params=int(round(metrics.get("params", 0))),

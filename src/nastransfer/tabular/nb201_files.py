@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from nastransfer.errors import DatasetError, GenotypeError
 from nastransfer.runtime import atomic_write_bytes
 from nastransfer.spaces import get_space, nb201
 from nastransfer.tabular.nb201_official import DATASETS, is_official_source, load_official, preferred_source
-from nastransfer.tabular.tables import Table, register_family
+from nastransfer.tabular.tables import Table, finite_number, register_family
 
 FIELDS: tuple[str, ...] = ("accuracy", "valid_accuracy", "params", "flops", "latency_s")
 TABLES_ENV = "NASTRANSFER_TABLES"
@@ -102,13 +101,7 @@ def _metrics(row: dict[str, Any], where: str) -> dict[str, float]:
             if name == "accuracy":
                 raise DatasetError(f"{where}: missing 'accuracy'")
             continue
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise DatasetError(f"{where}: {name} {value!r} is not a number") from None
-        if not math.isfinite(number):
-            raise DatasetError(f"{where}: {name} is {number}")
-        metrics[name] = number
+        metrics[name] = finite_number(value, f"{where} {name}")
     return metrics
 
 

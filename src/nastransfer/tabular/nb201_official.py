@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import bz2
 import functools
-import math
 import pickle
 import re
 from collections import OrderedDict
@@ -49,7 +48,7 @@ import numpy as np
 from nastransfer.errors import DatasetError, GenotypeError
 from nastransfer.runtime import progress
 from nastransfer.spaces import get_space, nb201
-from nastransfer.tabular.tables import Table, register_family
+from nastransfer.tabular.tables import Table, finite_number, register_family
 
 try:  # numpy >= 2 moved its core; files written with numpy 1 still name `numpy.core`
     from numpy._core.multiarray import scalar as _numpy_scalar
@@ -138,22 +137,13 @@ def _field(mapping: Any, key: Any, where: str) -> Any:
     return mapping[key]
 
 
-def _number(value: Any, where: str) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise DatasetError(f"{where}: {value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise DatasetError(f"{where}: is {number}")
-    return number
-
-
 def _last_epoch_accuracy(trial: Any, eval_set: str, where: str) -> float:
     epochs = _field(trial, "epochs", where)
     if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
         raise DatasetError(f"{where}: 'epochs' is {epochs!r}")
     key = f"{eval_set}@{int(epochs) - 1}"
-    return _number(_field(_field(trial, "eval_acc1es", where), key, f"{where} eval_acc1es"), f"{where} {key}")
+    accuracies = _field(trial, "eval_acc1es", where)
+    return finite_number(_field(accuracies, key, f"{where} eval_acc1es"), f"{where} {key}")
 
 
 def _trials(results: Any, dataset: str, where: str) -> list[tuple[Any, str]]:
@@ -180,9 +170,9 @@ def cell_metrics(results: Any, dataset: str, where: str) -> dict[str, float] | N
     validated = _trials(results, valid_data, where)
     if validated:
         metrics["valid_accuracy"] = _mean_accuracy(validated, valid_set)
-    metrics["params"] = 1e6 * float(np.mean([_number(_field(t, "params", w), w) for t, w in tested]))
-    metrics["flops"] = 1e6 * float(np.mean([_number(_field(t, "flop", w), w) for t, w in tested]))
-    latencies = [_number(s, w) for t, w in tested for s in (_field(t, "latency", w) or [])]
+    metrics["params"] = 1e6 * float(np.mean([finite_number(_field(t, "params", w), w) for t, w in tested]))
+    metrics["flops"] = 1e6 * float(np.mean([finite_number(_field(t, "flop", w), w) for t, w in tested]))
+    latencies = [finite_number(s, w) for t, w in tested for s in (_field(t, "latency", w) or [])]
     if any(s > 0 for s in latencies):
         metrics["latency_s"] = float(np.mean([s for s in latencies if s > 0]))
     return metrics

@@ -12,6 +12,7 @@ a unit conversion. Names are
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -79,6 +80,17 @@ class Table:
             raise GenotypeError(f"table {self.name} holds {self.space} cells, not {genotype!r}") from None
         except GenotypeError as err:
             raise GenotypeError(f"table {self.name}: {err}") from None
+
+
+def finite_number(value: Any, where: str) -> float:
+    """`value` as a float, or a DatasetError naming `where` when a file holds no finite number there."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DatasetError(f"{where}: {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise DatasetError(f"{where}: {number} is not a finite number")
+    return number
 
 
 TableLoader = Callable[[str], Table]

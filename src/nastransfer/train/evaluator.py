@@ -21,13 +21,13 @@ from torch import nn
 
 from nastransfer.data import Dataset, Subset, load_dataset, paper_splits, three_way_split
 from nastransfer.errors import ConfigError, GenotypeError
+from nastransfer.evaluation import EvalResult
 from nastransfer.nets import EvalNet, NB201Net, count_flops, count_params
 from nastransfer.runtime import atomic_write_bytes, pick_device, seed_everything
 from nastransfer.spaces import nb201, parse_any, space_of
 from nastransfer.train.distributed import init_distributed
 from nastransfer.train.loop import train_model
 from nastransfer.train.protocols import Protocol, get_protocol
-from nastransfer.train.result import EvalResult
 
 RESULT_NAME = "result.json"
 SPEC_NAME = "spec.json"

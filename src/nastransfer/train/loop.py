@@ -121,7 +121,8 @@ def train_model(
                 train_loader.set_epoch(epoch)
                 stats = trainer.train_epoch(train_loader, on_step=update)
                 top1, top5 = trainer.test(test_loader)
-            cost = meter.cost if cost is None else cost + meter.cost
+            epoch_cost = _whole_job_cost(meter.cost, context)
+            cost = epoch_cost if cost is None else cost + epoch_cost
             row = {
                 "epoch": epoch + 1,
                 "lr": lr,
@@ -140,6 +141,19 @@ def train_model(
         cost = Cost(0.0, 0.0, 0.0, str(device))
     last = curve[-1] if curve else {"test_top1": 0.0, "test_top5": 0.0}
     return TrainOutcome(top1=last["test_top1"], top5=last["test_top5"], curve=curve, cost=cost)
+
+
+def _whole_job_cost(cost: Cost, context: DistContext) -> Cost:
+    """One epoch's cost over all ranks: device seconds add up, wall time and memory are the largest rank's."""
+    if not context.enabled:
+        return cost
+    costs = [Cost.from_dict(c) for c in context.gather_objects(cost.to_dict())]
+    return Cost(
+        wall_s=max(c.wall_s for c in costs),
+        device_s=sum(c.device_s for c in costs),
+        peak_mem_mb=max(c.peak_mem_mb for c in costs),
+        device=f"{cost.device} x{context.world_size}",
+    )
 
 
 def _resume(

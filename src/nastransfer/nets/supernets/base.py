@@ -33,11 +33,19 @@ class Supernet(nn.Module):
 
     cell_types: tuple[str, ...] = ()
 
-    def _setup(self, form: str, op_names: Sequence[str], slices: NodeSlices, partial: int) -> None:
+    def _setup(
+        self, form: str, op_names: Sequence[str], slices: NodeSlices, partial: int, channels: int
+    ) -> None:
+        """Check the form (and, for `partial`, that the `channels` of the first stage split into `partial`
+        groups: later stages double them), then create the architecture parameters."""
         if form not in FORMS:
             raise ConfigError(f"unknown supernet form {form!r} (known: {', '.join(FORMS)})")
         if form == "partial" and partial < 2:
             raise ConfigError(f"the partial-channel form needs k >= 2 channel groups, got k={partial}")
+        if form == "partial" and channels % partial:
+            raise ConfigError(
+                f"partial-channel supernet: channels {channels} are not divisible by k={partial}"
+            )
         self.form = form
         self.op_names = tuple(op_names)
         self.slices = tuple(slices)

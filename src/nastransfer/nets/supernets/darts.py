@@ -69,9 +69,7 @@ class DartsSupernet(Supernet):
             raise ConfigError(
                 f"bad supernet size: C={C}, num_classes={num_classes}, in_channels={in_channels}"
             )
-        if form == "partial" and C % k:
-            raise ConfigError(f"partial-channel supernet: channels {C} are not divisible by k={k}")
-        self._setup(form, darts.OPS, SLICES, k)
+        self._setup(form, darts.OPS, SLICES, k, channels=C)
         self.C, self.layers, self.num_classes = C, layers, num_classes
         C_curr = stem_multiplier * C
         self.stem = nn.Sequential(

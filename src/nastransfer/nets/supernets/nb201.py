@@ -53,9 +53,7 @@ class NB201Supernet(Supernet):
             raise ConfigError(
                 f"bad NB201 supernet size: C={C}, N={N}, classes={num_classes}, in={in_channels}"
             )
-        if form == "partial" and C % k:
-            raise ConfigError(f"partial-channel supernet: channels {C} are not divisible by k={k}")
-        self._setup(form, nb201.OPS, SLICES, k)
+        self._setup(form, nb201.OPS, SLICES, k, channels=C)
         self.C, self.N, self.num_classes = C, N, num_classes
         self.stem = nn.Sequential(nn.Conv2d(in_channels, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
         blocks: list[nn.Module] = []

@@ -3,10 +3,13 @@
 An executor has `slots` (how many tasks the driver keeps in flight), `submit(payload) -> Future`,
 `abort()` (stop running work now: Ctrl-C) and `close()`. The driver owns all scheduling decisions
 and the store; an executor only runs `study.work.run_task` somewhere and hands back its dict.
+It also says how many processes a task's training takes (`task_nproc`), adds that to the payload
+as `nproc`, and reserves the cores (and GPUs) of all of them.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import Future
 from typing import Any, Protocol
@@ -32,14 +35,32 @@ def cpu_count() -> int:
     return os.cpu_count() or 1
 
 
+def task_nproc(config: ExecutorConfig, payload: dict[str, Any]) -> int:
+    """Processes of the payload's task: a training on a target per the nproc settings, anything else 1."""
+    if payload["kind"] != "evaluate":
+        return 1
+    setting = payload["spec"]["setting"]
+    if setting["role"] != "target" or setting["data"]["kind"] == "table":
+        return 1
+    return config.target_nproc(setting["name"])
+
+
+def one_process(payload: dict[str, Any]) -> int:
+    """`nproc_of` of an executor built without nproc settings."""
+    return 1
+
+
 def make_executor(config: ExecutorConfig) -> Executor:
     """A started executor for `config`; close it when the run ends."""
+    nproc_of = functools.partial(task_nproc, config)
     if config.kind == "ray":
         from nastransfer.study.executors.ray_executor import RayExecutor
 
-        return RayExecutor(config.address, config.workers, config.threads_per_worker, config.gpus_per_task)
+        return RayExecutor(
+            config.address, config.workers, config.threads_per_worker, config.gpus_per_task, nproc_of
+        )
     from nastransfer.study.executors.local import LocalExecutor
 
     workers = config.workers or max(1, cpu_count() // (config.threads_per_worker or 1))
     threads = config.threads_per_worker or max(1, cpu_count() // workers)
-    return LocalExecutor(workers, threads)
+    return LocalExecutor(workers, threads, nproc_of)

@@ -1,4 +1,9 @@
-"""What a final training returns: test accuracy, size, learning curve and cost, as plain data."""
+"""What every evaluator returns (docs/architecture.md, "train"): one result type, whether the cell was
+trained (`train.TrainEvaluator`) or looked up in a benchmark table (`tabular.TableEvaluator`).
+
+It lives here, just above `runtime` (for `Cost`), so the table evaluator shares it without importing
+the training stack.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,8 @@ from nastransfer.runtime import Cost
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Test top-1/top-5 (percent) of a trained network, its params and FLOPs, curve and cost."""
+    """Test top-1/top-5 (percent) of a cell, its params and FLOPs, curve and cost; `metrics` holds any
+    further measures of the source (a table's validation accuracy, latency), empty for a training."""
 
     top1: float
     top5: float
@@ -18,6 +24,7 @@ class EvalResult:
     flops: int
     curve: list[dict[str, float]] = field(default_factory=list)
     cost: Cost | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the cost as its own dict)."""
@@ -36,4 +43,5 @@ class EvalResult:
             flops=int(data["flops"]),
             curve=[dict(row) for row in data.get("curve", [])],
             cost=None if cost is None else Cost(**cost),
+            metrics={name: float(value) for name, value in data.get("metrics", {}).items()},
         )
