@@ -162,9 +162,7 @@ def against_random(frame: pd.DataFrame) -> dict[str, Figure]:
                 ax.boxplot(random, positions=[0], widths=0.18, showfliers=False)
             if len(random):
                 ax.scatter(np.zeros(len(random)), random, s=10, color=RANDOM_COLOUR, zorder=3)
-                ax.axhline(
-                    random.mean(), color=RANDOM_COLOUR, linestyle="--", linewidth=1, label="random mean"
-                )
+                ax.axhline(random.mean(), color=RANDOM_COLOUR, linestyle="--", linewidth=1)
             for x, ((method, _), group) in enumerate(groups, start=1):
                 values = group["top1"].to_numpy()
                 mean, half = _mean_interval(values)
@@ -173,9 +171,8 @@ def against_random(frame: pd.DataFrame) -> dict[str, Figure]:
             ax.set_xticks(range(len(groups) + 1), ["random"] + [f"{m}\n{s}" for (m, s), _ in groups])
             ax.tick_params(axis="x", labelsize=7)
             ax.set_ylabel(f"top-1 on {target.eval_dataset} (%)")
-            ax.set_title(f"Methods vs the random baseline on {target} (mean, 95% CI)")
-            if len(random):
-                ax.legend(loc="lower right")
+            dashed = "; dashed: random mean" if len(random) else ""
+            ax.set_title(f"Methods vs the random baseline on {target}\n(mean, 95% CI{dashed})")
         figures[f"random-{_slug(str(target))}"] = fig
     return figures
 
