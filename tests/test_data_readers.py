@@ -302,3 +302,20 @@ def test_empty_image_folder(tmp_path):
     (tmp_path / "x" / "a").mkdir(parents=True)
     with pytest.raises(DatasetError, match="hold no images"):
         load_dataset("imagefolder", root=tmp_path / "x")
+
+
+class _RunsCode:
+    """Unpickling this would call `os.system`: a batch carrying it must be refused, not run."""
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, ("echo unpickled",))
+
+
+def test_cifar_batch_carrying_code_is_refused(tmp_path):
+    write_cifar10(tmp_path / "cifar-10-batches-py")
+    body = {b"data": cifar_images(6, 1), b"labels": [0] * 6, b"extra": _RunsCode()}
+    py2_pickle(tmp_path / "cifar-10-batches-py" / "data_batch_1", body)
+    with pytest.raises(DatasetError, match=r"data_batch_1: refuses the pickled global (posix|os)\.system"):
+        load_dataset("cifar10", root=tmp_path)

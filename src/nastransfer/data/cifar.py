@@ -14,6 +14,7 @@ import numpy as np
 from nastransfer.data.base import ArrayDataset
 from nastransfer.data.registry import DatasetSpec, register_dataset
 from nastransfer.errors import DatasetError
+from nastransfer.safe_pickle import PlainDataError, load_plain_data
 
 CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
 
@@ -24,7 +25,9 @@ def read_pickle(path: Path) -> dict[str, object]:
         raise DatasetError(f"{path}: missing CIFAR batch file")
     try:
         with path.open("rb") as f:
-            body = pickle.load(f, encoding="latin1")
+            body = load_plain_data(f, encoding="latin1")
+    except PlainDataError as err:
+        raise DatasetError(f"{path}: {err}") from err
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, ImportError) as err:
         raise DatasetError(f"{path}: not a CIFAR pickle ({type(err).__name__}: {err})") from err
     if not isinstance(body, dict):

@@ -38,8 +38,6 @@ import bz2
 import functools
 import pickle
 import re
-from collections import OrderedDict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +45,9 @@ import numpy as np
 
 from nastransfer.errors import DatasetError, GenotypeError
 from nastransfer.runtime import progress
+from nastransfer.safe_pickle import load_plain_data, scalar
 from nastransfer.spaces import get_space, nb201
 from nastransfer.tabular.tables import Table, finite_number, register_family
-
-try:  # numpy >= 2 moved its core; files written with numpy 1 still name `numpy.core`
-    from numpy._core.multiarray import scalar as _numpy_scalar
-except ImportError:  # pragma: no cover - numpy 1
-    from numpy.core.multiarray import scalar as _numpy_scalar
 
 #: Lower-case dataset name (as in `nb201:<dataset>`) -> the benchmark's dataset key.
 DATASETS: dict[str, str] = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16-120": "ImageNet16-120"}
@@ -71,36 +65,10 @@ SOURCE_PATTERNS = ("NATS-tss-v*-simple", f"NATS-tss-v*{PICKLE_SUFFIX}", "NAS-Ben
 Record = tuple[nb201.Arch, dict[str, float]]
 
 
-def _latin1_bytes(text: str, encoding: str) -> bytes:
-    """How protocol-2 pickles spell `bytes` (`_codecs.encode(text, "latin1")`), for latin-1 only."""
-    if encoding != "latin1":
-        raise pickle.UnpicklingError(f"_codecs.encode with encoding {encoding!r}")
-    return text.encode("latin1")
-
-
-_ALLOWED_GLOBALS: dict[tuple[str, str], Callable[..., Any]] = {
-    ("collections", "OrderedDict"): OrderedDict,
-    ("numpy.core.multiarray", "scalar"): _numpy_scalar,
-    ("numpy._core.multiarray", "scalar"): _numpy_scalar,
-    ("numpy", "dtype"): np.dtype,
-    ("_codecs", "encode"): _latin1_bytes,
-}
-
-
-class _DataUnpickler(pickle.Unpickler):
-    """Builds plain data only: every global outside `_ALLOWED_GLOBALS` is refused."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        try:
-            return _ALLOWED_GLOBALS[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"Unsupported global: GLOBAL {module}.{name}") from None
-
-
 def _refusal(path: Path, err: BaseException) -> DatasetError:
     """One line for a file that would not unpickle, naming a refused global when that was the cause."""
     text = str(err)
-    refused = re.search(r"GLOBAL ([\w.]+)", text)
+    refused = re.search(r"(?:GLOBAL|pickled global) ([\w.]+)", text)
     if refused:
         return DatasetError(f"{path}: refuses the pickled global {refused.group(1)} (reads plain data only)")
     first = next((line.strip() for line in text.splitlines() if line.strip()), type(err).__name__)
@@ -111,7 +79,7 @@ def read_bz2_pickle(path: Path) -> Any:
     """The plain data in a NATS-Bench `.pickle.pbz2` file."""
     try:
         with bz2.open(path, "rb") as handle:
-            return _DataUnpickler(handle).load()
+            return load_plain_data(handle)
     except (OSError, EOFError, ValueError, TypeError, AttributeError, pickle.UnpicklingError) as err:
         raise _refusal(path, err) from None
 
@@ -121,7 +89,8 @@ def read_torch_file(path: Path) -> Any:
     import torch
 
     numeric_dtypes = {type(np.dtype(code)) for code in "?bhilqBHILQefdg"}
-    allowed = [(_numpy_scalar, "numpy.core.multiarray.scalar"), _numpy_scalar, np.dtype, *numeric_dtypes]
+    # files written with numpy 1 name `numpy.core`; weights_only loading matches globals by name
+    allowed = [(scalar, "numpy.core.multiarray.scalar"), scalar, np.dtype, *numeric_dtypes]
     try:
         with torch.serialization.safe_globals(allowed):
             return torch.load(path, map_location="cpu", weights_only=True)
