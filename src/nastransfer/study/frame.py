@@ -68,18 +68,12 @@ def load(run_dir: str | Path) -> pd.DataFrame:
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:
-    """Write the results frame to `.csv` or `.parquet` (parquet needs pyarrow)."""
+    """Write the results frame to `.csv` or `.parquet`."""
     destination = Path(destination)
     frame = load(run_dir)
     if destination.suffix == ".csv":
         frame.to_csv(destination, index=False)
     elif destination.suffix == ".parquet":
-        try:
-            import pyarrow  # noqa: F401
-        except ImportError:
-            raise ConfigError(
-                f"{destination}: writing parquet needs pyarrow (pip install pyarrow); use .csv"
-            ) from None
         frame.to_parquet(destination, index=False)
     else:
         raise ConfigError(
