@@ -7,6 +7,7 @@ training or search loop needs is re-exported here.
 from nastransfer.data import bundled, cifar, downsampled, idx, imagefolder  # noqa: F401  (register readers)
 from nastransfer.data.augment import Augment
 from nastransfer.data.base import ArrayDataset, Dataset, Subset
+from nastransfer.data.download import download_dataset
 from nastransfer.data.imagefolder import ImageFolderDataset
 from nastransfer.data.loader import BatchLoader
 from nastransfer.data.proxy import ProxyManifest, ProxyView, make_proxy
@@ -36,6 +37,7 @@ __all__ = [
     "dataset_names",
     "dataset_spec",
     "dataset_status",
+    "download_dataset",
     "load_dataset",
     "make_proxy",
     "paper_splits",

@@ -12,7 +12,7 @@ import importlib.util
 import inspect
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nastransfer.data.base import Dataset
@@ -106,6 +106,14 @@ def register_dataset(
         return reader
 
     return add
+
+
+def mark_downloadable(name: str) -> None:
+    """Say in a registered dataset's how-to-get text that `nastransfer datasets --download` fetches it."""
+    spec = dataset_spec(name)
+    hint = f"run `nastransfer datasets --download {name}`, or "
+    if not spec.how_to_get.startswith(hint):
+        _REGISTRY[name] = replace(spec, how_to_get=hint + spec.how_to_get)
 
 
 def dataset_names() -> list[str]:

@@ -1,0 +1,180 @@
+"""Opt-in downloads of the datasets published as plain files, each verified against its md5 checksum.
+
+Nothing calls `download_dataset` implicitly: readers only read. A file is streamed to a temporary
+name in its destination folder while its md5 is computed, and renamed into place only when the
+checksum matches, so a broken or tampered download never looks like a dataset. Tar archives are
+checked member by member (no absolute paths, no `..`, no links or devices) before extraction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from nastransfer.data import cifar, idx  # noqa: F401  (the readers must be registered first)
+from nastransfer.data.registry import dataset_spec, mark_downloadable
+from nastransfer.errors import DatasetError
+
+CHUNK = 1 << 20
+TIMEOUT_S = 60
+
+
+@dataclass(frozen=True)
+class Source:
+    """One published file; `archive_folder` names the folder a tar archive unpacks to (None: keep file)."""
+
+    url: str
+    md5: str
+    archive_folder: str | None = None
+
+    @property
+    def filename(self) -> str:
+        return PurePosixPath(self.url).name
+
+
+_KRIZ = "https://www.cs.toronto.edu/~kriz/"
+_FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+_IDX_STEMS = tuple(
+    f"{part}-{kind}-ubyte" for part in ("train", "t10k") for kind in ("images-idx3", "labels-idx1")
+)
+
+#: the published files of each downloadable dataset, with torchvision's md5 values.
+SOURCES: dict[str, tuple[Source, ...]] = {
+    "mnist": tuple(
+        Source(f"{_MNIST}{stem}.gz", md5)
+        for stem, md5 in zip(
+            _IDX_STEMS,
+            (
+                "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                "d53e105ee54ea40749a09fcbcd1e9432",
+                "9fb629c4189551a2d022fa330f9573f3",
+                "ec29112dd5afa0611ce80d1b7f02629c",
+            ),
+            strict=True,
+        )
+    ),
+    "fashion-mnist": tuple(
+        Source(f"{_FASHION}{stem}.gz", md5)
+        for stem, md5 in zip(
+            _IDX_STEMS,
+            (
+                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                "25c81989df183df01b3e8a0aad5dffbe",
+                "bef4ecab320f06d8554ea6380940ec79",
+                "bb300cfdad3c16e7a12a480ee83cd310",
+            ),
+            strict=True,
+        )
+    ),
+    "cifar10": (
+        Source(f"{_KRIZ}cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a", "cifar-10-batches-py"),
+    ),
+    "cifar100": (
+        Source(f"{_KRIZ}cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85", "cifar-100-python"),
+    ),
+}
+
+
+def default_destination(name: str) -> Path:
+    """`$NASTRANSFER_DATA/<name>`, else `~/.cache/nastransfer/<name>`: the first places readers look."""
+    base = os.environ.get("NASTRANSFER_DATA") or "~/.cache/nastransfer"
+    return Path(base).expanduser() / name
+
+
+def download_dataset(name: str, root: str | os.PathLike | None = None) -> Path:
+    """Fetch a dataset's published files into `root` (default: `default_destination`); return their folder.
+
+    Files (or unpacked archive folders) already present are left alone.
+    """
+    if name not in SOURCES:
+        known = ", ".join(sorted(SOURCES))
+        raise DatasetError(f"dataset {name!r} cannot be downloaded; downloadable: {known}")
+    destination = Path(root).expanduser() if root is not None else default_destination(name)
+    try:
+        destination.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DatasetError(f"cannot create download folder {destination}: {err.strerror or err}") from err
+    for source in SOURCES[name]:
+        if source.archive_folder is None:
+            target = destination / source.filename
+            if not target.exists():
+                fetch_verified(source.url, source.md5, target)
+        elif not (destination / source.archive_folder).exists():
+            archive = destination / source.filename
+            if not archive.exists():
+                fetch_verified(source.url, source.md5, archive)
+            else:
+                check_md5(archive, source.md5)
+            extract_tar(archive, destination, source.archive_folder)
+            archive.unlink()
+    return dataset_spec(name).locate(destination)
+
+
+def fetch_verified(url: str, md5: str, target: Path) -> None:
+    """Stream `url` to a temporary file beside `target`; rename it into place only if its md5 matches."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        digest = hashlib.md5(usedforsecurity=False)
+        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+            while chunk := response.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        got = digest.hexdigest()
+        if got != md5:
+            raise DatasetError(f"{target.name} from {url}: md5 mismatch, expected {md5}, got {got}")
+        os.replace(temporary, target)
+    except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as err:
+        Path(temporary).unlink(missing_ok=True)
+        reason = getattr(err, "reason", None) or getattr(err, "strerror", None) or err
+        raise DatasetError(f"cannot download {url}: {reason}") from err
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def check_md5(path: Path, md5: str) -> None:
+    """A one-line DatasetError unless the file at `path` has md5 `md5`."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    if digest.hexdigest() != md5:
+        raise DatasetError(f"{path}: md5 mismatch, expected {md5}, got {digest.hexdigest()}")
+
+
+def extract_tar(archive: Path, destination: Path, folder: str) -> None:
+    """Unpack `archive`, whose members must all lie in `folder`, then rename `folder` into `destination`."""
+    staging = Path(tempfile.mkdtemp(prefix=".extract-", dir=destination))
+    try:
+        with tarfile.open(archive, "r:*") as tar:
+            for member in tar.getmembers():
+                _check_member(archive, member, folder)
+            tar.extractall(staging, filter="data")
+        os.replace(staging / folder, destination / folder)
+    except (tarfile.TarError, OSError) as err:
+        raise DatasetError(f"{archive}: cannot extract ({err})") from err
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _check_member(archive: Path, member: tarfile.TarInfo, folder: str) -> None:
+    path = PurePosixPath(member.name)
+    if path.is_absolute() or ".." in path.parts:
+        raise DatasetError(f"{archive}: refusing unsafe member {member.name!r} (absolute or '..' path)")
+    if not (member.isfile() or member.isdir()):
+        raise DatasetError(f"{archive}: refusing member {member.name!r} (not a plain file or folder)")
+    if path.parts[:1] != (folder,):
+        raise DatasetError(f"{archive}: member {member.name!r} lies outside {folder}/")
+
+
+for _name in SOURCES:
+    mark_downloadable(_name)
