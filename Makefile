@@ -21,6 +21,8 @@ $(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
 	@echo "==> installing nastransfer with torch pinned (CPU wheel), Ray and the test tools"
 	$(BIN)/pip install -q -r requirements-lock.txt
 	$(BIN)/pip install -q -c requirements-lock.txt -e '.[ray,tables,dev]'
+	# the tests' reference implementation; --no-deps: its metadata pins numpy<=1.19.5, it runs on ours
+	$(BIN)/pip install -q --no-deps xautodl==1.0.0
 	@touch $(STAMP)
 
 # Debian packages: the offline Fashion-MNIST files, and Chromium for the report's rendering test.

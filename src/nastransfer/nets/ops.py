@@ -151,6 +151,21 @@ class ResNetBasicBlock(nn.Module):
         return residual + self.conv_b(self.conv_a(x))
 
 
+def batch_statistics_only(module: nn.Module) -> nn.Module:
+    """Replace every BatchNorm2d inside `module` by one without running statistics (in place).
+
+    NAS-Bench-201's search cells normalise with the statistics of the current batch in train and
+    eval mode alike (`track_running_stats=False`): averages over many sampled paths describe none.
+    """
+    for name, child in module.named_children():
+        if isinstance(child, nn.BatchNorm2d):
+            plain = nn.BatchNorm2d(child.num_features, affine=child.affine, track_running_stats=False)
+            setattr(module, name, plain)
+        else:
+            batch_statistics_only(child)
+    return module
+
+
 def drop_path(x: torch.Tensor, drop_prob: float) -> torch.Tensor:
     """Zero whole samples with probability `drop_prob`, scaling survivors so the expectation is unchanged."""
     if drop_prob <= 0.0:

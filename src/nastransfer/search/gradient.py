@@ -36,7 +36,7 @@ from nastransfer.search.inputs import SearchData, search_data
 from nastransfer.search.unrolled import unrolled_arch_gradients
 from nastransfer.spaces import get_space
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: NB201 search cells keep no BatchNorm running statistics
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from nastransfer.nets.supernets.arch import (
     node_normalised,
     op_probabilities,
 )
-from nastransfer.nets.supernets.edge import NONE, Plan, SearchEdge, State
+from nastransfer.nets.supernets.edge import CONSTANT, NONE, Plan, SearchEdge, State
 
 #: mixed: softmax-weighted sum of all ops (DARTS); partial: the same on 1/k of the channels with
 #: edge betas (PC-DARTS); sampled: one op per edge by hard Gumbel-softmax (GDAS).
@@ -32,6 +32,9 @@ class Supernet(nn.Module):
     """Base of the search networks; subclasses call `_setup` and implement `_run(x, plans, betas)`."""
 
     cell_types: tuple[str, ...] = ()
+    #: Sampled form: also add each unsampled op's hard weight (value 0) to its edge, so all of an
+    #: edge's architecture parameters get straight-through gradients (NAS-Bench-201's GDAS does).
+    sampled_constant_terms = False
 
     def _setup(
         self, form: str, op_names: Sequence[str], slices: NodeSlices, partial: int, channels: int
@@ -127,7 +130,13 @@ class Supernet(nn.Module):
         """What each edge computes in this forward (a fresh Gumbel sample in the sampled form)."""
         if self.form == "sampled":
             hard, index = gumbel_hard(self.arch.masked_logits(cell_type), self.tau)
-            return [[(i, hard[e, i])] for e, i in enumerate(index)]
+            plans = [[(i, hard[e, i])] for e, i in enumerate(index)]
+            if self.sampled_constant_terms:
+                picked = torch.as_tensor(index, device=hard.device)[:, None]
+                unsampled = torch.ones_like(hard).scatter_(-1, picked, 0.0)
+                rest = (hard * unsampled).sum(dim=-1)  # exactly 0: unsampled hard weights are 0
+                plans = [[*plan, (CONSTANT, rest[e])] for e, plan in enumerate(plans)]
+            return plans
         plans = []
         for ids, row in zip(self._active_ops(cell_type), self.op_weights(cell_type).unbind(0), strict=True):
             coefs = row.unbind(0)

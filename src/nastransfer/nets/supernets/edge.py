@@ -5,6 +5,9 @@ Three savings over the original DARTS `MixedOp`, none of which changes the funct
 separable and dilated convolutions) share one ReLU of their input state, computed once per state
 for all edges leaving it; and the weighted sum is accumulated in place of a Python `sum` over
 products. The partial-channel form of PC-DARTS wraps the same ops, built for `C // k` channels.
+The DARTS space wraps pools in a parameter-free BatchNorm, as DARTS's search model does; the
+NAS-Bench-201 space does not, and its BatchNorms use batch statistics only, as its reference
+search cell does.
 """
 
 from __future__ import annotations
@@ -16,10 +19,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from nastransfer.nets.ops import OpFactory
+from nastransfer.nets.ops import OpFactory, batch_statistics_only
 
 NONE = "none"
 SKIP = "skip_connect"
+#: Op index of a plan term that adds its coefficient alone: the straight-through term by which
+#: NAS-Bench-201's GDAS gives every unsampled op a gradient (its value is exactly 0).
+CONSTANT = -1
 
 #: What an edge computes: (op index, coefficient) terms; a None coefficient adds the op unscaled.
 Plan = Sequence[tuple[int, "torch.Tensor | None"]]
@@ -80,15 +86,28 @@ def channel_shuffle(x: torch.Tensor, groups: int) -> torch.Tensor:
 
 
 class SearchEdge(nn.Module):
-    """The candidate ops of one edge; `partial=k > 1` sends only `C // k` channels through them."""
+    """The candidate ops of one edge; `partial=k > 1` sends only `C // k` channels through them.
+
+    `pool_bn` wraps pools in a parameter-free BatchNorm (DARTS); `running_stats=False` makes every
+    BatchNorm use batch statistics only (NAS-Bench-201).
+    """
 
     def __init__(
-        self, op_names: Sequence[str], table: dict[str, OpFactory], C: int, stride: int, partial: int = 1
+        self,
+        op_names: Sequence[str],
+        table: dict[str, OpFactory],
+        C: int,
+        stride: int,
+        partial: int = 1,
+        pool_bn: bool = True,
+        running_stats: bool = True,
     ) -> None:
         super().__init__()
         self.op_names = tuple(op_names)
         self.stride = stride
         self.partial = partial
+        self.pool_bn = pool_bn
+        self.running_stats = running_stats
         self.skip_dropout = 0.0
         width = C // partial
         self.ops = nn.ModuleDict({name: self._build(name, table, width) for name in op_names if name != NONE})
@@ -98,9 +117,9 @@ class SearchEdge(nn.Module):
 
     def _build(self, name: str, table: dict[str, OpFactory], width: int) -> nn.Module:
         op = table[name](width, self.stride, False)
-        if "pool" in name:  # as in DARTS's search model: pools get a parameter-free BatchNorm
+        if self.pool_bn and "pool" in name:
             op = nn.Sequential(op, nn.BatchNorm2d(width, affine=False))
-        return op
+        return op if self.running_stats else batch_statistics_only(op)
 
     def run_op(self, index: int, state: State) -> torch.Tensor:
         """Op `index` (not `none`) on `state`."""
@@ -112,10 +131,15 @@ class SearchEdge(nn.Module):
         return out
 
     def mix(self, state: State, terms: Plan) -> torch.Tensor:
-        """Sum of coefficient x op output over the terms; `none` terms are skipped (they add zeros)."""
+        """Sum of coefficient x op output over the terms; `none` terms are skipped (they add zeros),
+        `CONSTANT` terms add their coefficient."""
         total: torch.Tensor | None = None
         none_coef: torch.Tensor | None = None
+        constant: torch.Tensor | None = None
         for index, coef in terms:
+            if index == CONSTANT:
+                constant = coef if constant is None else constant + coef
+                continue
             if self.op_names[index] == NONE:
                 none_coef = coef
                 continue
@@ -129,8 +153,8 @@ class SearchEdge(nn.Module):
         if total is None:  # only `none` was asked for: zeros, kept in the graph of its coefficient
             s = self.stride
             zeros = torch.zeros_like(state.x[:, :, ::s, ::s])
-            return zeros if none_coef is None else zeros * none_coef
-        return total
+            total = zeros if none_coef is None else zeros * none_coef
+        return total if constant is None else total + constant
 
     def forward(self, state: State, terms: Plan) -> torch.Tensor:
         if self.partial == 1:

@@ -23,20 +23,32 @@ SOURCES = tuple(source for _, source in nb201.EDGES)
 
 
 class NB201SearchCell(nn.Module):
-    """A search cell: node 0 is the input, node j sums an edge from each earlier node, node 3 is output."""
+    """A search cell: node 0 is the input, node j sums an edge from each earlier node, node 3 is output.
+
+    As NAS-Bench-201's `NAS201SearchCell`: pools carry no BatchNorm, and BatchNorms use batch
+    statistics only (`track_running_stats=False`), in train and eval mode.
+    """
 
     def __init__(self, C: int, partial: int) -> None:
         super().__init__()
-        self.edges = nn.ModuleList(SearchEdge(nb201.OPS, NB201_OPS, C, 1, partial) for _ in nb201.EDGES)
+        self.edges = nn.ModuleList(
+            SearchEdge(nb201.OPS, NB201_OPS, C, 1, partial, pool_bn=False, running_stats=False)
+            for _ in nb201.EDGES
+        )
 
     def forward(self, x: torch.Tensor, plans: list[Plan | None], betas: torch.Tensor | None) -> torch.Tensor:
         return run_nodes(self.edges, [State(x)], SLICES, SOURCES, plans, betas)[-1].x
 
 
 class NB201Supernet(Supernet):
-    """Search network of the NB201 space: C, 2C, 4C channels in 3 stages of N cells, in one of the `FORMS`."""
+    """Search network of the NB201 space: C, 2C, 4C channels in 3 stages of N cells, in one of the `FORMS`.
+
+    The mixed form computes what NAS-Bench-201's `TinyNetworkDarts` computes, the sampled form what
+    its `TinyNetworkGDAS` computes (tests/test_supernet_reference.py checks both against `xautodl`).
+    """
 
     cell_types = ("cell",)
+    sampled_constant_terms = True
 
     def __init__(
         self,
