@@ -262,3 +262,40 @@ def test_pickles_carrying_code_are_refused(tmp_path):
     path = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
     torch.save({"meta_archs": list(ARCHS), "arch2infos": Payload()}, path)
     one_line_error(f"nb201-official:{path}:cifar10", "refuses the pickled global posix.getcwd")
+
+
+def _seed_dependent_costs(results):
+    """The legacy flaw of some NATS-Bench cells: parameter and FLOP counts that differ between seeds."""
+    for (_, seed), run in results["all_results"].items():
+        run["params"] = np.float64(run["params"] + 1e-3 * (seed - 777))
+        run["flop"] = run["flop"] + 1e-2 * (seed - 777)
+    return results
+
+
+def test_nats_costs_are_seed_888s_where_seeds_disagree_and_nb201_costs_the_mean(tmp_path):
+    folder = tmp_path / "NATS-tss-v1_0-3ffb9-simple"
+    folder.mkdir()
+    bz2_dump({"meta_archs": list(ARCHS)}, folder / "meta.pickle.pbz2")
+    full = [_seed_dependent_costs(arch_results(i, 200)) for i in range(3)]
+    for i in range(3):
+        bz2_dump({"12": arch_results(i, 12), "200": full[i]}, folder / f"{i:06d}.pickle.pbz2")
+    nats = get_table(f"nb201-official:{folder}:cifar100")
+    pth = tmp_path / "NAS-Bench-201-v1_1-096897.pth"
+    infos = {i: {"less": arch_results(i, 12), "full": full[i]} for i in range(3)}
+    torch.save({"meta_archs": list(ARCHS), "arch2infos": infos, "evaluated_indexes": [0, 1, 2]}, pth)
+    nb201_table = get_table(f"nb201-official:{pth}:cifar100")
+    for i, text in enumerate(ARCHS):
+        arch = nb201.Arch.parse(text)
+        runs = [full[i]["all_results"][("cifar100", s)] for s in SEEDS[i]]
+        at_888 = next((r for r in runs if r["seed"] == 888), runs[0])  # arch 0 has one seed only
+        assert nats.query(arch)["params"] == round(1e6 * at_888["params"])
+        assert isinstance(nats.query(arch)["params"], int)
+        assert nats.query(arch)["flops"] == pytest.approx(1e6 * at_888["flop"])
+        assert nb201_table.query(arch)["params"] == round(1e6 * float(np.mean([r["params"] for r in runs])))
+    missing = tmp_path / "NATS-tss-v1_0-3ffb9.pickle.pbz2"
+    no_888 = _seed_dependent_costs(arch_results(2, 200))
+    no_888["dataset_seed"] = {d: [777, 999] for d in EVAL_SETS}
+    infos = {i: {"12": arch_results(i, 12), "200": no_888 if i == 2 else full[i]} for i in range(3)}
+    bz2_dump({"meta_archs": list(ARCHS), "arch2infos": infos, "evaluated_indexes": [0, 1, 2]}, missing)
+    with pytest.raises(DatasetError, match="differs between seeds and none is 888"):
+        get_table(f"nb201-official:{missing}:cifar100")

@@ -18,8 +18,11 @@ Three layouts are read, all holding the same 15,625 cells (facts from the benchm
 A table holds, per cell, the last epoch of the 200-epoch trainings averaged over seeds, as the
 NAS-Bench-201 paper reports them: `accuracy` is `ori-test` of `cifar10` (trained on train+valid) or
 `x-test` of `cifar100` / `ImageNet16-120`; `valid_accuracy` (what searches maximise) is `x-valid` of
-`cifar10-valid` (trained on train only) or of the dataset itself; `params` and `flops` are counts;
-`latency_s` is the mean of the measured latencies (left out where none was measured).
+`cifar10-valid` (trained on train only) or of the dataset itself; `params` (an integer) and `flops`
+are counts, as each benchmark's own API reports them: the seeds' mean, except that where a NATS-Bench
+file's seeds disagree (to 5 decimals, in millions) the `nats_bench` API (1.6 and later) reports seed
+888's value, and so do we; `latency_s` is the mean of the measured latencies (left out where none
+was measured).
 
 The files are pickles, so they are read without running any of their code: the `.pth` through
 `torch.load(weights_only=True)`, the bz2 pickles through an unpickler; both admit plain containers
@@ -59,6 +62,8 @@ SPLITS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
 }
 PICKLE_SUFFIX = ".pickle.pbz2"
 META_FILE = "meta" + PICKLE_SUFFIX
+#: The seed whose parameter/FLOP counts the `nats_bench` API reports where the seeds' counts disagree.
+COST_SEED = 888
 #: Distributed names, in the order `preferred_source` tries them (newest version first in each).
 SOURCE_PATTERNS = ("NATS-tss-v*-simple", f"NATS-tss-v*{PICKLE_SUFFIX}", "NAS-Bench-201-v*.pth")
 
@@ -115,22 +120,44 @@ def _last_epoch_accuracy(trial: Any, eval_set: str, where: str) -> float:
     return finite_number(_field(accuracies, key, f"{where} eval_acc1es"), f"{where} {key}")
 
 
-def _trials(results: Any, dataset: str, where: str) -> list[tuple[Any, str]]:
-    """(trial, where) of every seed `results` holds for `dataset`; [] when it has none."""
+def _seeds(results: Any, dataset: str, where: str) -> list[Any]:
+    """The seeds `results` holds for `dataset`, in the file's order; [] when it has none."""
     seeds_of = _field(results, "dataset_seed", where)
     seeds = seeds_of.get(dataset, []) if isinstance(seeds_of, dict) else None
     if not isinstance(seeds, list | tuple):
         raise DatasetError(f"{where}: 'dataset_seed' must map each dataset to a list of seeds")
+    return list(seeds)
+
+
+def _trials(results: Any, dataset: str, where: str) -> list[tuple[Any, str]]:
+    """(trial, where) of every seed `results` holds for `dataset`; [] when it has none."""
     runs = _field(results, "all_results", where)
-    return [(_field(runs, (dataset, seed), where), f"{where} {dataset} seed {seed}") for seed in seeds]
+    return [
+        (_field(runs, (dataset, seed), where), f"{where} {dataset} seed {seed}")
+        for seed in _seeds(results, dataset, where)
+    ]
+
+
+def _cost(results: Any, dataset: str, name: str, where: str, seed_rule: bool) -> float:
+    """A cost field (millions) of `dataset`'s trials: their mean or, with `seed_rule` where the seeds'
+    values differ at 5 decimals, `COST_SEED`'s value (the `nats_bench` API's legacy fix)."""
+    trials = _trials(results, dataset, where)
+    values = [finite_number(_field(t, name, w), w) for t, w in trials]
+    if seed_rule and len({f"{v:.5f}" for v in values}) > 1:
+        seeds = _seeds(results, dataset, where)
+        if COST_SEED not in seeds:
+            raise DatasetError(f"{where}: {dataset} '{name}' differs between seeds and none is {COST_SEED}")
+        return values[seeds.index(COST_SEED)]
+    return float(np.mean(values))
 
 
 def _mean_accuracy(trials: list[tuple[Any, str]], eval_set: str) -> float:
     return float(np.mean([_last_epoch_accuracy(trial, eval_set, where) for trial, where in trials]))
 
 
-def cell_metrics(results: Any, dataset: str, where: str) -> dict[str, float] | None:
-    """The table metrics of one cell's 200-epoch `results` on `dataset` (None: no trial on it)."""
+def cell_metrics(results: Any, dataset: str, where: str, seed_rule: bool = False) -> dict[str, float] | None:
+    """The table metrics of one cell's 200-epoch `results` on `dataset` (None: no trial on it);
+    `seed_rule`: costs as the `nats_bench` API reports them (see `_cost`)."""
     (test_data, test_set), (valid_data, valid_set) = SPLITS[dataset]
     tested = _trials(results, test_data, where)
     if not tested:
@@ -139,8 +166,8 @@ def cell_metrics(results: Any, dataset: str, where: str) -> dict[str, float] | N
     validated = _trials(results, valid_data, where)
     if validated:
         metrics["valid_accuracy"] = _mean_accuracy(validated, valid_set)
-    metrics["params"] = 1e6 * float(np.mean([finite_number(_field(t, "params", w), w) for t, w in tested]))
-    metrics["flops"] = 1e6 * float(np.mean([finite_number(_field(t, "flop", w), w) for t, w in tested]))
+    metrics["params"] = round(1e6 * _cost(results, test_data, "params", where, seed_rule))
+    metrics["flops"] = 1e6 * _cost(results, test_data, "flop", where, seed_rule)
     latencies = [finite_number(s, w) for t, w in tested for s in (_field(t, "latency", w) or [])]
     if any(s > 0 for s in latencies):
         metrics["latency_s"] = float(np.mean([s for s in latencies if s > 0]))
@@ -163,15 +190,17 @@ def _meta_archs(data: Any, where: str) -> list[nb201.Arch]:
 
 
 class _Collector:
-    """Gathers each dataset's records, remembering the first cell that lacks a dataset."""
+    """Gathers each dataset's records, remembering the first cell that lacks a dataset; `nats`: the
+    source is a NATS-Bench file, whose API reports costs by its seed rule."""
 
-    def __init__(self) -> None:
+    def __init__(self, nats: bool) -> None:
+        self.nats = nats
         self.records: dict[str, dict[str, Record]] = {d: {} for d in SPLITS}
         self.missing: dict[str, str] = {}
 
     def add(self, arch: nb201.Arch, results: Any, where: str) -> None:
         for dataset in SPLITS:
-            metrics = cell_metrics(results, dataset, where)
+            metrics = cell_metrics(results, dataset, where, seed_rule=self.nats)
             if metrics is None:
                 self.missing.setdefault(dataset, where)
             elif arch.key in self.records[dataset]:
@@ -214,7 +243,7 @@ def is_official_source(path: Path) -> bool:
 @functools.lru_cache(maxsize=2)
 def _read_source(path: Path, stamp: tuple[int, int]) -> _Collector:
     """Every dataset's records of one source (re-read when its mtime or size changes)."""
-    collector = _Collector()
+    collector = _Collector(nats=path.suffix != ".pth")
     if path.is_dir():
         _read_folder(path, collector)
     else:
