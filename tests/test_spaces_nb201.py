@@ -80,3 +80,31 @@ def test_neighbours_and_mutate_change_exactly_one_edge(arch, seed):
     assert all(sum(a != b for a, b in zip(arch.ops, other.ops, strict=True)) == 1 for other in around)
     assert mutate(arch, seed) in around
     assert mutate(arch, seed) == mutate(arch, seed)
+
+
+def test_canonical_key_merges_exactly_the_reference_isomorphism_classes():
+    """Same partition of the 15,625 cells as NAS-Bench-201's `to_unique_str(consider_zero=True)`."""
+    genotypes = pytest.importorskip("xautodl.models.cell_searchs.genotypes")
+    ours: dict[str, set[str]] = {}
+    reference: dict[str, set[str]] = {}
+    for arch in all_archs():
+        ours.setdefault(arch.canonical_key, set()).add(arch.key)
+        structure = genotypes.Structure.str2structure(str(arch))
+        reference.setdefault(structure.to_unique_str(consider_zero=True), set()).add(arch.key)
+    assert len(ours) == len(reference) == 6466
+    assert sorted(map(sorted, ours.values())) == sorted(map(sorted, reference.values()))
+
+
+def test_canonical_key_examples():
+    def key(text):
+        return Arch.parse(text).canonical_key
+
+    # Node 2 reaches the output through `none` only: whatever it computes, the function is the same.
+    a = "|nor_conv_3x3~0|+|skip_connect~0|none~1|+|nor_conv_1x1~0|avg_pool_3x3~1|none~2|"
+    b = "|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|nor_conv_1x1~0|avg_pool_3x3~1|none~2|"
+    assert key(a) == key(b)
+    assert key(a) != key(a.replace("nor_conv_1x1~0", "nor_conv_3x3~0"))
+    # A pool after a dead (zero) node is dead too.
+    dead_1 = "|none~0|+|skip_connect~0|avg_pool_3x3~1|+|nor_conv_1x1~0|none~1|skip_connect~2|"
+    dead_2 = "|none~0|+|skip_connect~0|nor_conv_3x3~1|+|nor_conv_1x1~0|avg_pool_3x3~1|skip_connect~2|"
+    assert key(dead_1) == key(dead_2) and Arch.parse(dead_1).key != Arch.parse(dead_2).key

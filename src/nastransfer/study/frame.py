@@ -1,8 +1,8 @@
 """The results frame: one row per evaluation of one cell in one setting, as the analysis reads it.
 
 Columns are exactly those of docs/architecture.md, defined in `nastransfer.results_columns`. A cell found
-twice (two methods, two seeds) has one training per setting but one row per finding, so each method is
-credited with its own cell.
+twice (two methods, two seeds; or an isomorphic NB201 twin) has one training per setting but one row
+per finding, so each method is credited with its own cell.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from nastransfer.results_columns import COLUMNS
 from nastransfer.study.store import STORE_NAME, Store
 
 _QUERY = """
-SELECT t.spec, r.cell, g.text AS genotype, g.space, r.top1, r.top5, r.params, r.flops,
+SELECT t.spec, t.cell, g.text AS genotype, g.space, r.top1, r.top5, r.params, r.flops,
        ec.wall_s AS eval_wall_s, ec.device_s AS eval_device_s,
        sc.wall_s AS search_wall_s, sc.device_s AS search_device_s
 FROM tasks t
 JOIN results r ON r.eval_key = t.eval_key
-JOIN genotypes g ON g.key = r.cell
+JOIN genotypes g ON g.key = t.cell
 LEFT JOIN costs ec ON ec.key = t.eval_key
 LEFT JOIN costs sc ON sc.key = t.producer
 WHERE t.kind = 'evaluate' AND t.status = 'done'

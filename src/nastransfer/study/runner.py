@@ -25,7 +25,7 @@ from nastransfer.study.executors import Executor, make_executor
 from nastransfer.study.planner import plan_study
 from nastransfer.study.store import Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
-from nastransfer.study.work import sample_cell
+from nastransfer.study.work import network_key, sample_cell
 
 RESOLVED_NAME = "study.resolved.json"
 
@@ -210,7 +210,8 @@ class _Driver:
     def _start_evaluation(self, key: str, task: Task) -> None:
         spec = task.spec
         cell, text = self.cells[task.producer]
-        eval_key = evaluation_key(cell, spec["space"], spec["setting"])
+        network = network_key(spec["space"], spec["setting"], cell, text)
+        eval_key = evaluation_key(network, spec["space"], spec["setting"])
         if self.store.has_result(eval_key):
             self.store.link_evaluation(key, eval_key, cell)
             self.store.finish_from_stored([key])

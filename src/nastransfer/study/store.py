@@ -232,7 +232,7 @@ class Store:
             )
             _insert_cost(db, eval_key, result.get("cost"))
             db.executemany(
-                "UPDATE tasks SET eval_key = ?, cell = ?, worker = ? WHERE key = ?",
+                "UPDATE tasks SET eval_key = ?, cell = COALESCE(cell, ?), worker = ? WHERE key = ?",
                 [(eval_key, cell, worker, k) for k in keys],
             )
             _finish(db, keys, cell=cell)
@@ -277,6 +277,7 @@ def _finish(db: sqlite3.Connection, keys: list[str], cell: str | None = None) ->
         )
     else:
         db.executemany(
-            "UPDATE tasks SET status = 'done', finished = ?, error = NULL, cell = ? WHERE key = ?",
+            "UPDATE tasks SET status = 'done', finished = ?, error = NULL, cell = COALESCE(cell, ?) "
+            "WHERE key = ?",
             [(now, cell, k) for k in keys],
         )

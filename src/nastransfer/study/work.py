@@ -63,6 +63,15 @@ def cell_space(space: str, table: str | None = None):
     return get_table(table).cell_space
 
 
+def network_key(space: str, setting: dict[str, Any], cell: str, text: str) -> str:
+    """What makes two cells "the same network" in `setting`: a training is shared by cells with one
+    canonical key (isomorphic NB201 cells compute the same function), while a table look-up is by
+    the cell's own key (tables keep one record per arch string)."""
+    if setting["data"]["kind"] == "table":
+        return cell
+    return getattr(cell_space(space).parse(text), "canonical_key", cell)
+
+
 def sample_cell(space: str, seed: int, table: str | None = None) -> tuple[str, str]:
     """(canonical key, text) of the random baseline's cell drawn with `seed`."""
     genotype = cell_space(space, table).sample(seed)
