@@ -111,8 +111,8 @@ BAD_TEXTS = [
         "reduce has 7 edges",
     ),
     (
-        V2.replace("('skip_connect', 0), ('dil_conv_3x3', 2)", "('skip_connect', 0), ('dil_conv_3x3', 0)"),
-        "repeated input 0 for node 3 of normal",
+        V2.replace("('skip_connect', 0), ('dil_conv_3x3', 2)", "('skip_connect', 0), ('skip_connect', 0)"),
+        "repeated edge ('skip_connect', 0) for node 3 of normal",
     ),
     (V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=[2, 6]"), "bad concat: normal_concat=[2, 6]"),
     (V2.replace("normal_concat=[2, 3, 4, 5]", "normal_concat=[2, 2]"), "bad concat"),

@@ -46,6 +46,7 @@ class Hyper:
     lr: float = 0.025
     lr_min: float = 0.001
     momentum: float = 0.9
+    nesterov: bool = False
     weight_decay: float = 3e-4
     grad_clip: float = 5.0
     arch_lr: float = 3e-4
@@ -94,6 +95,8 @@ class GradientSearcher(Searcher):
 
     form = "mixed"
     default_hyper = Hyper()
+    #: Order of the two steps on each batch pair: DARTS updates the architecture first, GDAS the weights.
+    weight_step_first = False
 
     def __init__(self, order: int = 1, device: str | None = None, **hyper: Any) -> None:
         if order not in (1, 2):
@@ -226,7 +229,9 @@ class GradientSearcher(Searcher):
         for kind, mask in (masks or {}).items():
             net.set_op_mask(kind, mask)
         h = self.hyper
-        weight_opt = torch.optim.SGD(net.weights(), h.lr, momentum=h.momentum, weight_decay=h.weight_decay)
+        weight_opt = torch.optim.SGD(
+            net.weights(), h.lr, momentum=h.momentum, weight_decay=h.weight_decay, nesterov=h.nesterov
+        )
         arch_opt = torch.optim.Adam(
             net.arch_parameters(), h.arch_lr, betas=h.arch_betas, weight_decay=h.arch_weight_decay
         )
@@ -252,9 +257,12 @@ class GradientSearcher(Searcher):
         train, val = _Mean(), _Mean()
         net.train()
         for (xt, yt), (xv, yv) in inputs.batches():
+            if self.weight_step_first:
+                train.add(*self._weight_step(run, xt, yt))
             if arch_on:
                 val.add(*self._arch_step(run, xt, yt, xv, yv))
-            train.add(*self._weight_step(run, xt, yt))
+            if not self.weight_step_first:
+                train.add(*self._weight_step(run, xt, yt))
         lr = run.weight_opt.param_groups[0]["lr"]
         run.schedule.step()
         return {

@@ -84,6 +84,24 @@ def derive_darts_cell(
     return cell
 
 
+def derive_gdas_cell(
+    weights: np.ndarray, op_names: Sequence[str], slices: NodeSlices, allowed: np.ndarray
+) -> list[tuple[str, int]]:
+    """The released GDAS rule: each node keeps its 2 strongest (op, input) pairs over all of its
+    incoming edges and non-none ops, strongest first, so one input may be taken twice."""
+    cell = []
+    for start, stop in slices:
+        pairs = [
+            (float(weights[start + source, k]), op, source)
+            for source in range(stop - start)
+            for k, op in enumerate(op_names)
+            if op != "none" and allowed[start + source, k]
+        ]
+        # stable sort: ties keep input-then-op order, as the released code lists them
+        cell += [(op, source) for _, op, source in sorted(pairs, key=lambda p: -p[0])[:2]]
+    return cell
+
+
 def derive_with_skip_limit(
     weights: np.ndarray, op_names: Sequence[str], slices: NodeSlices, allowed: np.ndarray, max_skip: int
 ) -> list[tuple[str, int]]:

@@ -7,7 +7,7 @@ from torch import nn
 
 from nastransfer.errors import ConfigError, GenotypeError
 from nastransfer.nets.ops import OPS, FactorizedReduce, ReLUConvBN
-from nastransfer.nets.supernets.arch import derive_darts_cell, derive_with_skip_limit
+from nastransfer.nets.supernets.arch import derive_darts_cell, derive_gdas_cell, derive_with_skip_limit
 from nastransfer.nets.supernets.base import Supernet, run_nodes
 from nastransfer.nets.supernets.edge import Plan, SearchEdge, State
 from nastransfer.spaces import darts
@@ -108,13 +108,18 @@ class DartsSupernet(Supernet):
             plans[kind] = cell_plans
         return plans
 
-    def genotype(self, max_skip: int | None = None) -> darts.Genotype:
-        """The derived cells (DARTS rule); `max_skip` caps skip-connections in the normal cell (P-DARTS)."""
+    def genotype(self, max_skip: int | None = None, rule: str = "darts") -> darts.Genotype:
+        """The derived cells by the DARTS rule (or, `rule="gdas"`, the released GDAS rule: see
+        `derive_gdas_cell`); `max_skip` caps skip-connections in the normal cell (P-DARTS)."""
+        if rule not in ("darts", "gdas"):
+            raise ConfigError(f"unknown derivation rule {rule!r} (known: darts, gdas)")
         cells = {}
         for kind in self.cell_types:
             weights = self.derivation_weights(kind).numpy()
             allowed = self.op_mask(kind).cpu().numpy()
-            if max_skip is not None and kind == "normal":
+            if rule == "gdas":
+                cells[kind] = derive_gdas_cell(weights, self.op_names, SLICES, allowed)
+            elif max_skip is not None and kind == "normal":
                 cells[kind] = derive_with_skip_limit(weights, self.op_names, SLICES, allowed, max_skip)
             else:
                 cells[kind] = derive_darts_cell(weights, self.op_names, SLICES, allowed)

@@ -97,9 +97,9 @@ class Genotype:
                         f"(allowed 0..{node + 1})"
                     )
             for node in range(STEPS):
-                first, second = cell[2 * node][1], cell[2 * node + 1][1]
-                if first == second:
-                    raise GenotypeError(f"repeated input {first} for node {node} of {field}")
+                # one input may feed a node twice through two ops (the released GDAS rule finds such cells)
+                if tuple(cell[2 * node]) == tuple(cell[2 * node + 1]):
+                    raise GenotypeError(f"repeated edge {tuple(cell[2 * node])} for node {node} of {field}")
             concat_field = f"{field}_concat"
             concat = getattr(self, concat_field)
             allowed = range(2, 2 + STEPS)
