@@ -11,6 +11,7 @@ from nastransfer import search
 from nastransfer.data import load_dataset, make_proxy, paper_splits
 from nastransfer.errors import CheckpointError
 from nastransfer.search import Budget
+from nastransfer.search.rsws import sample_paths
 from nastransfer.spaces import darts, nb201
 
 
@@ -80,11 +81,12 @@ def test_gradient_method_finds_a_cell_and_sharpens(method, space, splits, tmp_pa
 def test_rsws_trains_shared_weights_and_returns_the_best_scored_cell(splits, tmp_path):
     budget = tiny("rsws", "darts", n_samples=4)
     result = search.get("rsws").search("darts", splits, budget, seed=0, workdir=tmp_path)
-    scores = result.extra["scores"]
-    assert len(scores) == 4
-    assert scores[0]["genotype"] == str(result.genotype)
-    assert scores[0]["val_acc"] == max(s["val_acc"] for s in scores)
-    assert {str(c) for c in search.sample_cells("darts", 4, 0)} == {s["genotype"] for s in scores}
+    scores, rescored = result.extra["scores"], result.extra["rescored"]
+    assert len(scores) == len(rescored) == 4  # fewer than 10 candidates: all are scored again
+    best = max(rescored, key=lambda s: s["val_acc"])
+    assert best["genotype"] == str(result.genotype)
+    assert [s["val_acc"] for s in scores] == sorted((s["val_acc"] for s in scores), reverse=True)
+    assert {str(c) for c in sample_paths("darts", 4, 0)} == {s["genotype"] for s in scores}
     # nothing sharpens (no architecture parameters): entropy stays uniform; probes are recorded
     assert all(abs(r["entropy"] - math.log(8)) < 1e-3 for r in result.history)
     assert all(0.0 <= r["probe_val_acc"] <= 100.0 for r in result.history)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -14,9 +16,10 @@ from nastransfer.search.registry import register
 from nastransfer.spaces import get_space
 
 
-def sample_cells(space: str, n: int, seed: int) -> list:
-    """`n` uniformly sampled cells of `space`, fixed by `seed` (each from its own child seed)."""
-    sample = get_space(space).sample
+def sample_cells(space: str, n: int, seed: int, sample: Callable[[int], Any] | None = None) -> list:
+    """`n` uniformly sampled cells of `space` (drawn by `sample(seed)`, by default the space's own
+    sampler), fixed by `seed` (each from its own child seed)."""
+    sample = sample or get_space(space).sample
     return [sample(int(s)) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 

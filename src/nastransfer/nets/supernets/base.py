@@ -160,12 +160,16 @@ class Supernet(nn.Module):
         self.channels_last = enabled
         return self.to(memory_format=torch.channels_last if enabled else torch.contiguous_format)
 
-    def forward(self, x: torch.Tensor, path: object | None = None) -> torch.Tensor:
-        """Logits; with `path` (a cell of this space) only that cell's ops run, unweighted."""
+    def forward(self, x: torch.Tensor, path: object | None = None, every_op: bool = False) -> torch.Tensor:
+        """Logits; with `path` (a cell of this space) only that cell's ops run, unweighted; with
+        `every_op` too, every op runs, weighted 1 on the path and 0 off it (the same logits, but every
+        weight gets a gradient, zero off the path, and every BatchNorm sees its input)."""
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         if path is not None:
             plans = self.path_plans(path)
+            if every_op:
+                plans = self._zero_one_plans(plans, x)
             return self._run(x, plans, {t: None for t in self.cell_types})
         plans = {t: self.plans(t) for t in self.cell_types}
         return self._run(x, plans, {t: self.edge_weights(t) for t in self.cell_types})
@@ -173,6 +177,18 @@ class Supernet(nn.Module):
     def path_plans(self, path: object) -> dict[str, list[Plan | None]]:
         """Per cell type, the plan of every edge for a fixed cell (None: the edge is not used)."""
         raise NotImplementedError
+
+    def _zero_one_plans(self, plans: dict[str, list[Plan | None]], x: torch.Tensor) -> dict[str, list[Plan]]:
+        """Path plans as 0/1 weights over every unmasked op of every edge."""
+        one, zero = x.new_ones(()), x.new_zeros(())
+        result = {}
+        for kind, cell_plans in plans.items():
+            rows = []
+            for ops, plan in zip(self._active_ops(kind), cell_plans, strict=True):
+                chosen = {index for index, _ in plan or []}
+                rows.append([(i, one if i in chosen else zero) for i in ops])
+            result[kind] = rows
+        return result
 
     def _run(
         self, x: torch.Tensor, plans: dict[str, list], betas: dict[str, torch.Tensor | None]

@@ -10,20 +10,21 @@ from nastransfer.spaces.darts.genotype import CELL_FIELDS, DEFAULT_CONCAT, OPS, 
 CANDIDATE_OPS: tuple[str, ...] = tuple(op for op in OPS if op != "none")
 
 
-def _sample_cell(rng: np.random.Generator) -> Cell:
+def _sample_cell(rng: np.random.Generator, ops: tuple[str, ...]) -> Cell:
     edges = []
     for node in range(STEPS):
         inputs = sorted(int(i) for i in rng.choice(node + 2, size=2, replace=False))
-        ops = rng.integers(len(CANDIDATE_OPS), size=2)
-        edges += [(CANDIDATE_OPS[int(op)], index) for op, index in zip(ops, inputs, strict=True)]
+        drawn = rng.integers(len(ops), size=2)
+        edges += [(ops[int(op)], index) for op, index in zip(drawn, inputs, strict=True)]
     return tuple(edges)
 
 
-def sample(seed: int) -> Genotype:
-    """A uniform random cell pair: each node takes 2 distinct earlier states, each via a non-none op."""
+def sample(seed: int, ops: tuple[str, ...] = CANDIDATE_OPS) -> Genotype:
+    """A uniform random cell pair: each node takes 2 distinct earlier states, each via an op drawn
+    from `ops` (by default every op but `none`; weight-sharing random search draws from all)."""
     rng = np.random.default_rng(seed)
-    normal = _sample_cell(rng)
-    reduce = _sample_cell(rng)
+    normal = _sample_cell(rng, ops)
+    reduce = _sample_cell(rng, ops)
     return Genotype(normal=normal, normal_concat=DEFAULT_CONCAT, reduce=reduce, reduce_concat=DEFAULT_CONCAT)
 
 
