@@ -25,6 +25,8 @@ class Gdas(GradientSearcher):
     """Sampled supernet: only the sampled op of each edge runs; straight-through arch gradients."""
 
     form = "sampled"
+    #: 250 epochs of DARTS's 8-cell, C=16 supernet at batch 64 (Dong & Yang).
+    paper_budget = Budget(epochs=250, channels=16, layers=8, batch_size=64)
 
     def begin_epoch(self, net: Supernet, epoch: int, budget: Budget, stage: Stage) -> dict[str, Any]:
         tau = tau_at(epoch, budget.epochs)

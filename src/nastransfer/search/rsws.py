@@ -32,6 +32,8 @@ class RandomSearchWeightSharing(GradientSearcher):
     """Shared weights trained on uniformly sampled paths, then the best of `n_samples` sampled cells."""
 
     form = "mixed"
+    #: DARTS's schedule for the shared weights, then 1000 sampled cells scored (Li & Talwalkar).
+    paper_budget = Budget(epochs=50, channels=16, layers=8, batch_size=64, n_samples=1000)
 
     def check(self, space: str, budget: Budget) -> None:
         super().check(space, budget)
