@@ -18,6 +18,7 @@ from nastransfer.analysis.agreement import agreement_table
 from nastransfer.analysis.frame import RANDOM, check_frame
 from nastransfer.analysis.methods import GROUP, SETTING, method_stats, versus_random
 from nastransfer.analysis.questions import Section, answer_questions
+from nastransfer.atomic import atomic_write_text
 from nastransfer.errors import ConfigError
 
 FORMATS = ("html", "md")
@@ -291,13 +292,6 @@ def _render_md(blocks: list[Block]) -> str:
     return "\n".join(parts)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary name and rename, so a reader never sees half a report."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-
-
 def build_report_from_frame(
     frame: pd.DataFrame,
     out_dir: str | Path,
@@ -323,10 +317,10 @@ def build_report_from_frame(
     written = {}
     if "html" in formats:
         written["html"] = folder / "report.html"
-        _write(written["html"], _render_html(blocks, pngs))
+        atomic_write_text(written["html"], _render_html(blocks, pngs))
     if "md" in formats:
         written["md"] = folder / "report.md"
-        _write(written["md"], _render_md(blocks))
+        atomic_write_text(written["md"], _render_md(blocks))
     return written.get("html", written.get("md"))
 
 
