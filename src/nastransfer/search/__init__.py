@@ -16,8 +16,6 @@ from nastransfer.search.registry import (
     get,
     method_budget,
     names,
-    paper_budget,
-    published_budget,
     register,
     searcher_class,
 )
@@ -36,8 +34,6 @@ __all__ = [
     "get",
     "method_budget",
     "names",
-    "paper_budget",
-    "published_budget",
     "register",
     "sample_cells",
     "searcher_class",

@@ -56,9 +56,9 @@ class Budget:
 
         A ConfigError for an unknown method or one whose class publishes no budget.
         """
-        from nastransfer.search.registry import paper_budget  # the registry sits above this module
+        from nastransfer.search.registry import method_budget  # the registry sits above this module
 
-        return paper_budget(method)
+        return method_budget(method, {})
 
     @classmethod
     def queries(cls, n: int) -> Budget:

@@ -60,28 +60,15 @@ def _not_a_searcher(name: str) -> ConfigError:
     return ConfigError(f"{name!r} is not a searcher: it does not subclass nastransfer.search.Searcher")
 
 
-def published_budget(name: str) -> Budget | None:
-    """The budget the class of searcher `name` publishes (`Searcher.paper_budget`), or None."""
-    budget = getattr(searcher_class(name), "paper_budget", None)
-    return budget if isinstance(budget, Budget) else None
-
-
-def paper_budget(name: str) -> Budget:
-    """The published budget of searcher `name`; a ConfigError if its class publishes none."""
-    budget = published_budget(name)
-    if budget is None:
-        raise ConfigError(f"search method {name!r} publishes no budget: give {', '.join(REQUIRED_FIELDS)}")
-    return budget
-
-
 def method_budget(name: str, changes: dict[str, Any]) -> Budget:
-    """The budget searcher `name` runs with: its published one with `changes` applied.
+    """The budget searcher `name` runs with: the one its class publishes (`Searcher.paper_budget`)
+    with `changes` applied.
 
     A method that publishes none (a plugin may not) runs with `changes` alone, which must then
     give every required field.
     """
-    published = published_budget(name)
-    if published is not None:
+    published = getattr(searcher_class(name), "paper_budget", None)
+    if isinstance(published, Budget):
         return published.replace(**changes)
     missing = [f for f in REQUIRED_FIELDS if f not in changes]
     if missing:

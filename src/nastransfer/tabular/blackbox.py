@@ -1,11 +1,10 @@
 """Black-box NAS on a benchmark table: random search, regularised evolution, local search.
 
-Each method spends a budget of table queries (`queries`, else the budget's `n_samples`; the
-published budget of every one is `Budget.queries(1000)`) and
-maximises the table's `search_metric`; every query counts, repeats included. The same seed gives
-the same queries. The history holds the best-so-far after every `report_every` queries. Queries
-take microseconds, so a search runs in well under a second and keeps no checkpoints. Importing
-this module registers `rs`, `re` and `ls` in the search registry.
+Each method spends a budget of table queries (`queries`, else the budget's `n_samples`; each
+publishes `Budget.queries(1000)`) and maximises the table's `search_metric`; every query counts,
+repeats included. The same seed gives the same queries. The history holds the best-so-far after
+every `report_every` queries. Queries take microseconds, so a search runs in well under a second
+and keeps no checkpoints. Importing this module registers `rs`, `re` and `ls` in the search registry.
 """
 
 from __future__ import annotations
@@ -19,10 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from nastransfer import search as registry
 from nastransfer.errors import ConfigError, DatasetError
 from nastransfer.runtime import CostMeter
-from nastransfer.search import Budget, Searcher, SearchResult, register
+from nastransfer.search import Budget, Searcher, SearchResult, get, names, register, searcher_class
 from nastransfer.tabular.tables import Table
 
 
@@ -200,7 +198,7 @@ class LocalSearch(TableSearcher):
 
 def table_methods() -> list[str]:
     """The registered searchers that run on a table: `rs`, `re`, `ls` and any plugin subclassing ours."""
-    return [n for n in registry.names() if _is_table_searcher(registry.searcher_class(n))]
+    return [n for n in names() if _is_table_searcher(searcher_class(n))]
 
 
 def _is_table_searcher(target: Any) -> bool:
@@ -212,4 +210,4 @@ def table_searcher(name: str, **options: Any) -> TableSearcher:
     known = table_methods()
     if name not in known:
         raise ConfigError(f"unknown table search method {name!r} (known: {', '.join(known)})")
-    return registry.get(name, **options)
+    return get(name, **options)
