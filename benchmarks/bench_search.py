@@ -1,4 +1,4 @@
-"""Seconds per epoch and peak memory of every search method at one fixed tiny budget, one table.
+"""Seconds per epoch and peak memory of every registered image search method at one tiny budget, one table.
 
 Budget: C=8, 5 cells (DARTS space), batch 32, 16 px, 2 epochs (P-DARTS: 1 per stage, 3 stages),
 on a 400-image Fashion-MNIST proxy (160 train / 160 val: 5 steps per epoch). Each method runs
@@ -23,7 +23,12 @@ from nastransfer import search
 from nastransfer.data import load_dataset, make_proxy, paper_splits
 from nastransfer.search import Budget
 
-METHODS = ("darts", "darts2", "pcdarts", "gdas", "pdarts", "rsws", "random")
+
+def image_methods() -> list[str]:
+    """Every registered method that searches images (not a table), darts first: the baseline."""
+    from nastransfer.tabular.blackbox import table_methods
+
+    return ["darts", *sorted(set(search.names()) - set(table_methods()) - {"darts"})]
 
 
 def run_one(method: str) -> dict:
@@ -32,7 +37,8 @@ def run_one(method: str) -> dict:
     splits = paper_splits(make_proxy(load_dataset("fashion-mnist"), per_class=40, seed=0))
     sizes = {"channels": 8, "layers": 5, "batch_size": 32, "image_size": 16, "warmup_epochs": 0}
     epochs = 1 if method == "pdarts" else 2
-    budget = Budget.paper(method).replace(**sizes, epochs=epochs, n_samples=10 if method == "rsws" else None)
+    paper = Budget.paper(method)
+    budget = paper.replace(**sizes, epochs=epochs, n_samples=min(paper.n_samples, 10))
     with tempfile.TemporaryDirectory() as workdir:
         result = search.get(method).search("darts", splits, budget, seed=0, workdir=workdir, progress=False)
     n = len(result.history)
@@ -51,7 +57,7 @@ def main() -> None:
         print(json.dumps(run_one(sys.argv[2])))
         return
     rows = []
-    for method in METHODS:
+    for method in image_methods():
         done = subprocess.run(
             [sys.executable, __file__, "--one", method], capture_output=True, text=True, check=True
         )

@@ -6,6 +6,7 @@ import importlib.util
 import re
 import shutil
 import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,12 +16,12 @@ from PIL import Image
 
 from nastransfer.analysis import (
     agreement_table,
-    build_report,
     build_report_from_frame,
     check_frame,
     method_stats,
 )
 from nastransfer.cli.main import main
+from nastransfer.cli.report import report_run
 from nastransfer.errors import ConfigError
 from test_analysis_frames import study_frame
 
@@ -281,7 +282,7 @@ def test_report_of_a_run_is_titled_with_the_study_name(tmp_path, capsys):
     assert main(["run", str(study), "--dir", str(run_dir), "--no-report"]) == 0
 
     def title() -> str:
-        return build_report(run_dir, formats=("md",), n_boot=10).read_text().splitlines()[0]
+        return report_run(run_dir, formats=("md",), n_boot=10).read_text().splitlines()[0]
 
     assert title() == "# NASTransfer study: graph-title-check"
     resolved = run_dir / "study.resolved.json"
@@ -292,3 +293,34 @@ def test_report_of_a_run_is_titled_with_the_study_name(tmp_path, capsys):
     assert "study.resolved.json: not valid JSON" in error and "\n" not in error
     resolved.unlink()  # a run directory without its resolved config falls back to its own name
     assert title() == "# NASTransfer study: run-7"
+
+
+def test_analysis_imports_neither_study_nor_torch():
+    code = (
+        "import sys, nastransfer.analysis; "
+        "print(sorted(m for m in sys.modules if m == 'torch' or m.startswith('nastransfer.study')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_report_computes_method_statistics_and_bootstraps_once(tmp_path, monkeypatch):
+    from nastransfer.analysis import methods, questions, report
+
+    calls = {"method_stats": 0, "versus_random": 0}
+
+    def counted(name):
+        original = getattr(methods, name)
+
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return original(*args, **kwargs)
+
+        return wrapper
+
+    for name in calls:
+        monkeypatch.setattr(report, name, counted(name))
+        monkeypatch.setattr(questions, name, counted(name))
+    frame = study_frame(methods=("darts", "gdas"), search_seeds=2, eval_seeds=1, n_random=3)
+    build_report_from_frame(frame, tmp_path, formats=("md",), n_boot=10)
+    assert calls == {"method_stats": 1, "versus_random": 1}

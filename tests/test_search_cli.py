@@ -103,7 +103,7 @@ def test_budget_validation_and_published_defaults():
             darts.replace(**bad)
     with pytest.raises(ConfigError, match="unknown budget field"):
         darts.replace(cells=3)
-    with pytest.raises(ConfigError, match="no published budget"):
+    with pytest.raises(ConfigError, match="unknown search method 'enas'"):
         Budget.paper("enas")
 
 
@@ -133,3 +133,26 @@ def test_registry_names_get_register_and_module_paths():
         search.get("darts", learning_rate=1.0)
     with pytest.raises(ConfigError, match="cannot load searcher"):
         search.get("no_such_module_xyz:Thing")
+
+
+def test_budgets_live_on_the_searcher_classes():
+    plugin = f"{__name__}:EchoSearcher"
+    assert search.get("rsws").paper_budget == Budget.paper("rsws") and Budget.paper("rsws").n_samples == 1000
+    assert Budget.paper("darts2") == Budget.paper("darts")
+    assert Budget.paper("random") == Budget.queries(1)
+    with pytest.raises(ConfigError, match="publishes no budget: give epochs, channels, layers, batch_size"):
+        Budget.paper(plugin)
+    with pytest.raises(ConfigError, match="publishes no budget: give layers"):
+        search.method_budget(plugin, {"epochs": 1, "channels": 4, "batch_size": 8})
+    whole = {"epochs": 1, "channels": 4, "layers": 3, "batch_size": 8}
+    assert search.method_budget(plugin, whole) == Budget(**whole)
+    # a field a config does not give is the method's published one, not a default
+    assert search.method_budget("pcdarts", {"epochs": 20}).warmup_epochs == 15
+
+
+def test_registry_names_a_searcher_before_its_constructor_can_fail():
+    with pytest.raises(ConfigError, match="^darts2: order must be 1"):
+        search.get("darts2", order=3)
+    EchoSearcher().check("darts", Budget.paper("darts"))  # the interface's check accepts any budget
+    with pytest.raises(ConfigError, match="does not subclass nastransfer.search.Searcher"):
+        search.get("builtins:dict")

@@ -139,3 +139,11 @@ def test_quickstart_validates_fully_and_plans_its_grid():
     kinds = [t.kind for t in plan_study(config)]
     assert len(config.sources) >= 2 and len(config.methods) >= 3 and config.random.n >= 4
     assert (kinds.count("search"), kinds.count("sample"), kinds.count("evaluate")) == (6, 4, 24)
+
+
+def test_a_method_that_publishes_no_budget_runs_with_a_whole_one(tmp_path):
+    plugin = GOOD.replace('name = "gdas"\nbudget = { epochs = 2 }', 'name = "test_search_cli:EchoSearcher"')
+    config = load_config(_write(tmp_path, plugin))  # [budget] names all four required fields
+    assert {t.spec["budget"]["layers"] for t in plan_study(config) if t.kind == "search"} == {3}
+    with pytest.raises(ConfigError, match=r"budget: search method .* publishes no budget: give layers$"):
+        load_config(_write(tmp_path, plugin.replace("layers = 3\n", "")))

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from concurrent.futures import Future
-
 import tomllib
+from concurrent.futures import Future
 
 from nastransfer.spaces import nb201
 from nastransfer.study import load, parse_config, run_study

@@ -22,11 +22,7 @@ table = "graph:cora"
 name = "rs"
 
 [budget]
-epochs = 1
-channels = 1
-layers = 1
-batch_size = 1
-n_samples = 50
+n_samples = 50   # table queries; nothing else of the published budget matters to a table search
 
 [random]
 n = 3

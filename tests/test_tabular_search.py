@@ -38,7 +38,7 @@ def test_evolution_beats_random_search_at_1000_queries(nb201_table, tmp_path):
 
 @pytest.mark.parametrize("method", ["rs", "re", "ls"])
 def test_same_seed_same_search_and_history_is_best_so_far(method, nb201_table, tmp_path):
-    searcher = table_searcher(method)(queries=200, report_every=20)
+    searcher = table_searcher(method, queries=200, report_every=20)
     first = searcher.search("nb201", nb201_table, BUDGET, 3, tmp_path)
     again = searcher.search("nb201", nb201_table, BUDGET, 3, tmp_path)
     other = searcher.search("nb201", nb201_table, BUDGET, 4, tmp_path)

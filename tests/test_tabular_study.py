@@ -4,10 +4,10 @@ import importlib.util
 import json
 import math
 import pickle
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 from nastransfer.cli.main import main
 from nastransfer.study import load, load_config
@@ -53,7 +53,7 @@ def _toml(raw):
 def test_graph_transfer_runs_and_reports(tmp_path):
     # The shipped study, shrunk: one search seed, 100 queries, 3 random cells, 3 of the 8 targets.
     raw = tomllib.loads(CONFIG.read_text())
-    raw["seeds"], raw["budget"]["n_samples"], raw["random"]["n"] = [0], 100, 3
+    raw["seeds"], raw["budget"], raw["random"]["n"] = [0], {"n_samples": 100}, 3
     raw["targets"] = [t for t in raw["targets"] if t["name"] in ("cora", "photo", "arxiv")]
     raw["executor"]["workers"] = 1
     study = tmp_path / "graph.toml"

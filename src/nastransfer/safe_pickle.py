@@ -3,14 +3,16 @@
 A pickle can name any importable callable, so `pickle.load` on a downloaded file can run code.
 `load_plain_data` admits plain containers, numbers and strings, plus a short list of globals that
 only build data: numpy arrays, scalars and dtypes, `OrderedDict`, and latin-1 bytes as protocol-2
-pickles spell them. Anything else is refused with `PlainDataError`, whose message names the global.
+pickles spell them, and, where a caller names them, the classes a benchmark file stores its rows
+as (read into attribute holders). Anything else is refused with `PlainDataError`, whose message
+names the global. It is the one restricted unpickler of the package.
 """
 
 from __future__ import annotations
 
 import pickle
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import IO, Any
 
 import numpy as np
@@ -50,8 +52,18 @@ def _allowed_globals() -> dict[tuple[str, str], Callable[..., Any]]:
 ALLOWED_GLOBALS = _allowed_globals()
 
 
+class PlainRecord:
+    """Stands in for a class a data file pickles its records as: unpickling only fills `__dict__`."""
+
+
 class _PlainDataUnpickler(pickle.Unpickler):
+    def __init__(self, handle: IO[bytes], encoding: str, records: Collection[tuple[str, str]]) -> None:
+        super().__init__(handle, encoding=encoding)
+        self.records = records
+
     def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self.records:
+            return PlainRecord
         try:
             return ALLOWED_GLOBALS[(module, name)]
         except KeyError:
@@ -59,6 +71,12 @@ class _PlainDataUnpickler(pickle.Unpickler):
             raise PlainDataError(f"refuses the pickled global {refused} (reads plain data only)") from None
 
 
-def load_plain_data(handle: IO[bytes], encoding: str = "ASCII") -> Any:
-    """Unpickle `handle`, admitting only data-building globals (see the module docstring)."""
-    return _PlainDataUnpickler(handle, encoding=encoding).load()
+def load_plain_data(
+    handle: IO[bytes], encoding: str = "ASCII", records: Collection[tuple[str, str]] = ()
+) -> Any:
+    """Unpickle `handle`, admitting only data-building globals (see the module docstring).
+
+    `records` names (module, class) pairs a benchmark file stores its rows as; each becomes a
+    `PlainRecord` holding the row's attributes, and none of that class's code runs.
+    """
+    return _PlainDataUnpickler(handle, encoding, frozenset(records)).load()

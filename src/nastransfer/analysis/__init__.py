@@ -26,7 +26,7 @@ from nastransfer.analysis.methods import (
     versus_random,
 )
 from nastransfer.analysis.questions import Section, answer_questions
-from nastransfer.analysis.report import build_report, build_report_from_frame
+from nastransfer.analysis.report import build_report_from_frame
 
 __all__ = [
     "METRICS",
@@ -37,7 +37,6 @@ __all__ = [
     "agreement",
     "agreement_table",
     "answer_questions",
-    "build_report",
     "build_report_from_frame",
     "cell_scores",
     "check_frame",

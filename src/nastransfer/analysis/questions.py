@@ -203,14 +203,14 @@ def spread_source_vs_target(frame: pd.DataFrame, stats: pd.DataFrame) -> Section
     return section
 
 
-def random_vs_methods(frame: pd.DataFrame, *, n_boot: int, seed: int) -> Section:
-    """(iii) RI per method per target with its interval, percentile among random cells, paired test."""
+def random_vs_methods(frame: pd.DataFrame, vs: pd.DataFrame, *, seed: int) -> Section:
+    """(iii) RI per method per target with its interval (`vs` from `versus_random`), percentile among
+    random cells, paired test."""
     section = Section(
         "random",
         "(iii) The random baseline vs the methods",
         "How do searched cells compare with cells sampled at random from the space and trained the same way?",
     )
-    vs = versus_random(frame, n_boot=n_boot, seed=seed)
     on_targets = vs[vs["eval_role"] == TARGET_ROLE]
     section.tables["Relative improvement over random on the targets"] = on_targets
     tests = paired_test_vs_random(vs, seed=seed)
@@ -339,12 +339,21 @@ def protocol_effect(frame: pd.DataFrame) -> Section:
     return section
 
 
-def answer_questions(frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> list[Section]:
-    """The four sections, in the paper's order."""
-    stats = method_stats(frame)
+def answer_questions(
+    frame: pd.DataFrame,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    stats: pd.DataFrame | None = None,
+    vs: pd.DataFrame | None = None,
+) -> list[Section]:
+    """The four sections, in the paper's order; `stats` (`method_stats`) and `vs` (`versus_random`) are
+    computed here unless the caller, who needs them too, already has them."""
+    stats = method_stats(frame) if stats is None else stats
+    vs = versus_random(frame, n_boot=n_boot, seed=seed) if vs is None else vs
     return [
         sources_vs_proxies(frame, stats),
         spread_source_vs_target(frame, stats),
-        random_vs_methods(frame, n_boot=n_boot, seed=seed),
+        random_vs_methods(frame, vs, seed=seed),
         protocol_effect(frame),
     ]

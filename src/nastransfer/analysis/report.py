@@ -1,12 +1,13 @@
 """The study report: one self-contained HTML page (inline CSS, PNGs embedded as base64) and a Markdown
 summary (images linked from `report_files/`), both rendered from the same list of blocks.
+
+It reads a results frame only; `nastransfer report RUN` (the CLI) loads a run's frame and study name.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +19,11 @@ from nastransfer.analysis.agreement import agreement_table
 from nastransfer.analysis.frame import RANDOM, check_frame
 from nastransfer.analysis.methods import GROUP, SETTING, method_stats, versus_random
 from nastransfer.analysis.questions import Section, answer_questions
+from nastransfer.atomic import atomic_write_text
 from nastransfer.errors import ConfigError
 
 FORMATS = ("html", "md")
 FILES = "report_files"
-# The resolved config `nastransfer run` writes into a run directory (`study.runner.RESOLVED_NAME`).
-RESOLVED_STUDY = "study.resolved.json"
 _CONTEXT_COLUMNS = ("eval_role", "source_kind")
 _LABELS = {
     "ri": "RI %",
@@ -99,11 +99,9 @@ def display_table(table: pd.DataFrame) -> pd.DataFrame:
     return shown.reset_index(drop=True)
 
 
-def method_summary(frame: pd.DataFrame, *, n_boot: int, seed: int) -> pd.DataFrame:
+def method_summary(stats: pd.DataFrame, vs: pd.DataFrame) -> pd.DataFrame:
     """Per method group and setting: seeds, mean ± std top-1, rank among methods, RI with its interval, and
-    the percentile of the mean in the random-baseline distribution."""
-    stats = method_stats(frame)
-    vs = versus_random(frame, n_boot=n_boot, seed=seed)
+    the percentile of the mean among the random cells (read from `method_stats` and `versus_random`)."""
     merged = stats.merge(
         vs[GROUP + SETTING + ["ri", "ri_low", "ri_high", "percentile"]], on=GROUP + SETTING, how="left"
     )
@@ -126,8 +124,9 @@ def method_summary(frame: pd.DataFrame, *, n_boot: int, seed: int) -> pd.DataFra
 def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple[list[Block], dict]:
     """The report as blocks, and the figures by name."""
     colours = plots.method_colours(frame)
-    stats = method_stats(frame)
-    sections = answer_questions(frame, n_boot=n_boot, seed=seed)
+    stats = method_stats(frame)  # computed once: the summary, the questions and the plots share them
+    vs = versus_random(frame, n_boot=n_boot, seed=seed)
+    sections = answer_questions(frame, n_boot=n_boot, seed=seed, stats=stats, vs=vs)
     figures_for = {
         "sources": plots.rank_bump(stats, colours),
         "spread": plots.source_vs_target(frame),
@@ -158,7 +157,7 @@ def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple
             "percentile of the method's mean among the random cells of that setting.",
         )
     )
-    blocks.append(Block("table", "Per-method summary", table=method_summary(frame, n_boot=n_boot, seed=seed)))
+    blocks.append(Block("table", "Per-method summary", table=method_summary(stats, vs)))
     for section in sections:
         blocks += _section_blocks(section, figures_for.get(section.key, {}))
     blocks.append(Block("h2", "Agreement between evaluation settings"))
@@ -291,13 +290,6 @@ def _render_md(blocks: list[Block]) -> str:
     return "\n".join(parts)
 
 
-def _write(path: Path, text: str) -> None:
-    """Write through a temporary name and rename, so a reader never sees half a report."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-
-
 def build_report_from_frame(
     frame: pd.DataFrame,
     out_dir: str | Path,
@@ -323,54 +315,8 @@ def build_report_from_frame(
     written = {}
     if "html" in formats:
         written["html"] = folder / "report.html"
-        _write(written["html"], _render_html(blocks, pngs))
+        atomic_write_text(written["html"], _render_html(blocks, pngs))
     if "md" in formats:
         written["md"] = folder / "report.md"
-        _write(written["md"], _render_md(blocks))
+        atomic_write_text(written["md"], _render_md(blocks))
     return written.get("html", written.get("md"))
-
-
-def study_name(run_dir: Path) -> str:
-    """The study's `name` from the run's resolved config; the directory's name when there is none."""
-    path = run_dir / RESOLVED_STUDY
-    if not path.is_file():
-        return run_dir.resolve().name
-    try:
-        name = json.loads(path.read_text(encoding="utf-8"))["config"]["name"]
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"{path}: not valid JSON ({error})") from None
-    except (KeyError, TypeError):
-        raise ConfigError(f"{path}: has no config.name") from None
-    if not isinstance(name, str) or not name:
-        raise ConfigError(f"{path}: config.name is {name!r}, not a study name")
-    return name
-
-
-def build_report(
-    run_dir: str | Path,
-    formats=FORMATS,
-    *,
-    out_dir: str | Path | None = None,
-    n_boot: int = 1000,
-    seed: int = 0,
-) -> Path:
-    """Read the run's results frame with `nastransfer.study.load` and write its report, titled with the
-    study's name, into the run dir (or `out_dir`)."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise ConfigError(f"run directory {run_dir} does not exist")
-    if not any(run_dir.iterdir()):
-        raise ConfigError(f"run directory {run_dir} is empty: run a study into it first")
-    from nastransfer import study  # the study package pulls in torch; the analysis itself does not
-
-    frame = study.load(run_dir)
-    if frame.empty:
-        raise ConfigError(f"run directory {run_dir} holds no results yet")
-    return build_report_from_frame(
-        frame,
-        out_dir if out_dir is not None else run_dir,
-        title=f"NASTransfer study: {study_name(run_dir)}",
-        formats=formats,
-        n_boot=n_boot,
-        seed=seed,
-    )

@@ -27,11 +27,39 @@ def report(
     seed: Annotated[int, typer.Option("--seed", help="seed of the bootstrap")] = 0,
 ) -> None:
     """Analyse a run (agreement, ranks, random baseline, protocol effect) and write its report."""
-    from nastransfer.analysis import build_report
-
     if format not in FORMAT_CHOICES:
         raise ConfigError(f"--format {format!r} unknown; use html, md or both")
     if n_boot < 0:
         raise ConfigError(f"--n-boot {n_boot} must be 0 or more")
-    path = build_report(run, FORMAT_CHOICES[format], out_dir=out, n_boot=n_boot, seed=seed)
+    path = report_run(run, FORMAT_CHOICES[format], out_dir=out, n_boot=n_boot, seed=seed)
     typer.echo(str(path))
+
+
+def report_run(
+    run_dir: Path,
+    formats: tuple[str, ...] = ("html", "md"),
+    *,
+    out_dir: Path | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> Path:
+    """The run's results frame (from `study`) analysed into its report (by `analysis`), titled with the
+    study's name, in the run directory (or `out_dir`). Only here do the two packages meet."""
+    from nastransfer import study
+    from nastransfer.analysis import build_report_from_frame
+
+    if not run_dir.is_dir():
+        raise ConfigError(f"run directory {run_dir} does not exist")
+    if not any(run_dir.iterdir()):
+        raise ConfigError(f"run directory {run_dir} is empty: run a study into it first")
+    frame = study.load(run_dir)
+    if frame.empty:
+        raise ConfigError(f"run directory {run_dir} holds no results yet")
+    return build_report_from_frame(
+        frame,
+        out_dir if out_dir is not None else run_dir,
+        title=f"NASTransfer study: {study.study_name(run_dir)}",
+        formats=formats,
+        n_boot=n_boot,
+        seed=seed,
+    )

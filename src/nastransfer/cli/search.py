@@ -39,7 +39,9 @@ def search_command(
     proxy_fraction: Annotated[float | None, typer.Option(help="Proxy: this fraction of each class.")] = None,
     proxy_resolution: Annotated[int | None, typer.Option(help="Proxy: resize to PX pixels.")] = None,
     proxy_seed: Annotated[int, typer.Option(help="Seed of the proxy's random choices.")] = 0,
-    epochs: Annotated[int | None, typer.Option(help="Override the method's published epochs.")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(help="Override the method's published epochs (a plugin may publish none).")
+    ] = None,
     channels: Annotated[int | None, typer.Option(help="Override the initial channels.")] = None,
     layers: Annotated[int | None, typer.Option(help="Override cells (DARTS) / per stage (NB201).")] = None,
     batch_size: Annotated[int | None, typer.Option(help="Override the batch size.")] = None,
@@ -54,22 +56,23 @@ def search_command(
     """Search a cell of SPACE with METHOD on SOURCE's 40% train / 40% validation split."""
     from nastransfer.data import load_dataset, make_proxy, paper_splits
     from nastransfer.runtime import atomic_write_bytes
-    from nastransfer.search import PAPER_BUDGETS, Budget, get
+    from nastransfer.search import get, method_budget
 
     if space not in SPACES:
         raise ConfigError(f"--space {space!r} is not one of {', '.join(SPACES)}")
     searcher = get(method, **({"device": device} if device else {}))
-    base = Budget.paper(method if method in PAPER_BUDGETS else "darts")
-    budget = base.replace(
-        epochs=epochs,
-        channels=channels,
-        layers=layers,
-        batch_size=batch_size,
-        image_size=image_size,
-        data_fraction=data_fraction,
-        warmup_epochs=warmup_epochs,
-        n_samples=n_samples,
-    )
+    changes = {
+        "epochs": epochs,
+        "channels": channels,
+        "layers": layers,
+        "batch_size": batch_size,
+        "image_size": image_size,
+        "data_fraction": data_fraction,
+        "warmup_epochs": warmup_epochs,
+        "n_samples": n_samples,
+    }
+    budget = method_budget(method, {k: v for k, v in changes.items() if v is not None})
+    searcher.check(space, budget)
     dataset = load_dataset(source)
     manifest = None
     if any(v is not None for v in (proxy_classes, proxy_per_class, proxy_fraction, proxy_resolution)):

@@ -89,13 +89,9 @@ def export(
 
 
 def _report(console: Console, run_dir: Path) -> None:
-    try:
-        from nastransfer.analysis import build_report
-    except ImportError:
-        console.print("note: nastransfer.analysis.build_report is not available; no report written")
-        return
-    path = build_report(run_dir)
-    console.print(f"report: {path}")
+    from nastransfer.cli.report import report_run
+
+    console.print(f"report: {report_run(run_dir)}")
 
 
 def _counts_table(counts: dict[str, dict[str, int]], title: str, eta: str | None = None) -> Table:

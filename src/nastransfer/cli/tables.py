@@ -80,8 +80,8 @@ def search(
     from nastransfer.tabular.blackbox import table_searcher
 
     opened = get_table(table)
-    searcher = table_searcher(method)(queries=queries)
-    budget = Budget(epochs=1, channels=1, layers=1, batch_size=1, n_samples=queries)
+    searcher = table_searcher(method, queries=queries)
+    budget = Budget.queries(queries)
     with tempfile.TemporaryDirectory() as workdir:
         result = searcher.search(opened.space, opened, budget, seed, workdir, progress=False)
     metrics = opened.query(result.genotype)

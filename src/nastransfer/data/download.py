@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from nastransfer.atomic import atomic_writer
 from nastransfer.data import cifar, idx  # noqa: F401  (the readers must be registered first)
 from nastransfer.data.registry import dataset_spec, mark_downloadable
 from nastransfer.errors import DatasetError
@@ -121,24 +122,21 @@ def download_dataset(name: str, root: str | os.PathLike | None = None) -> Path:
 
 def fetch_verified(url: str, md5: str, target: Path) -> None:
     """Stream `url` to a temporary file beside `target`; rename it into place only if its md5 matches."""
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     try:
         digest = hashlib.md5(usedforsecurity=False)
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT_S) as response:
+        with (
+            atomic_writer(target, suffix=".part") as out,
+            urllib.request.urlopen(url, timeout=TIMEOUT_S) as response,
+        ):
             while chunk := response.read(CHUNK):
                 digest.update(chunk)
                 out.write(chunk)
-        got = digest.hexdigest()
-        if got != md5:
-            raise DatasetError(f"{target.name} from {url}: md5 mismatch, expected {md5}, got {got}")
-        os.replace(temporary, target)
+            got = digest.hexdigest()
+            if got != md5:
+                raise DatasetError(f"{target.name} from {url}: md5 mismatch, expected {md5}, got {got}")
     except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as err:
-        Path(temporary).unlink(missing_ok=True)
         reason = getattr(err, "reason", None) or getattr(err, "strerror", None) or err
         raise DatasetError(f"cannot download {url}: {reason}") from err
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def check_md5(path: Path, md5: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nastransfer.atomic import atomic_write_text
 from nastransfer.data.base import Dataset, Subset
 from nastransfer.errors import DatasetError
 
@@ -84,11 +85,8 @@ class ProxyManifest:
         return manifest
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write atomically (temporary name, then rename)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json())
-        os.replace(tmp, path)
+        """Write atomically: a crash leaves the old manifest or the new one."""
+        atomic_write_text(path, self.to_json())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> ProxyManifest:

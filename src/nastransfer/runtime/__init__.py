@@ -1,11 +1,7 @@
 """What long-running tasks share: checkpoints, RNG state, cost, progress, device choice."""
 
-from nastransfer.runtime.checkpoint import (
-    CheckpointDir,
-    atomic_write_bytes,
-    load_checkpoint,
-    save_checkpoint,
-)
+from nastransfer.atomic import atomic_write_bytes
+from nastransfer.runtime.checkpoint import CheckpointDir, load_checkpoint, save_checkpoint
 from nastransfer.runtime.cost import Cost, CostMeter
 from nastransfer.runtime.device import pick_device
 from nastransfer.runtime.progress import progress

@@ -1,8 +1,8 @@
 """Atomic, checksummed checkpoints that load without unpickling code.
 
 A checkpoint file is the bytes of ``torch.save(state)`` followed by a trailer (magic + sha256 of
-those bytes). Writing goes to a temporary file that is fsynced and renamed, so a crash leaves
-either the old file or the new one, never half of one. Loading checks the trailer first (a
+those bytes). Writing goes through `nastransfer.atomic`, so a crash leaves either the old file or
+the new one, never half of one. Loading checks the trailer first (a
 truncated or corrupt file is caught before torch parses it) and then uses
 ``torch.load(weights_only=True)``, which refuses anything but tensors and plain values.
 """
@@ -13,38 +13,17 @@ import hashlib
 import io
 import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from nastransfer.atomic import atomic_write_bytes
 from nastransfer.errors import CheckpointError
 
 _MAGIC = b"NASTCKPT1"
 _TRAILER_LEN = len(_MAGIC) + 32
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a fsynced temporary file and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> None:

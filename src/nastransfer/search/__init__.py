@@ -1,4 +1,4 @@
-"""NAS methods behind one `Searcher` interface, their budgets, and the registry that names them.
+"""NAS methods behind one `Searcher` interface, each with its published budget, and their registry.
 
 `get(name, **options)` builds a searcher: the built-ins `darts` (first order; `darts2` or
 `order=2` for the unrolled second order), `pcdarts`, `gdas`, `pdarts`, `rsws` (random search
@@ -8,15 +8,21 @@ with weight sharing) and `random` (the sampling baseline), plugins of the entry-
 
 from nastransfer.search import darts, gdas, pcdarts, pdarts, random_sampling, rsws  # noqa: F401 (register)
 from nastransfer.search.base import Searcher, SearchResult
-from nastransfer.search.budget import PAPER_BUDGETS, Budget
+from nastransfer.search.budget import Budget
 from nastransfer.search.gradient import GradientSearcher, Hyper, Stage
 from nastransfer.search.random_sampling import sample_cells
-from nastransfer.search.registry import ENTRY_POINT_GROUP, get, names, register
+from nastransfer.search.registry import (
+    ENTRY_POINT_GROUP,
+    get,
+    method_budget,
+    names,
+    register,
+    searcher_class,
+)
 from nastransfer.search.unrolled import exact_hvp, finite_difference_hvp, unrolled_arch_gradients
 
 __all__ = [
     "ENTRY_POINT_GROUP",
-    "PAPER_BUDGETS",
     "Budget",
     "GradientSearcher",
     "Hyper",
@@ -26,8 +32,10 @@ __all__ = [
     "exact_hvp",
     "finite_difference_hvp",
     "get",
+    "method_budget",
     "names",
     "register",
     "sample_cells",
+    "searcher_class",
     "unrolled_arch_gradients",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from nastransfer.data import Splits
 from nastransfer.runtime import Cost
@@ -60,6 +60,12 @@ class Searcher(ABC):
     """
 
     name: str = ""
+    #: The method's published search budget, read by `Budget.paper`, the study and the CLI; None for
+    #: a method that publishes none (a budget must then give epochs, channels, layers and batch_size).
+    paper_budget: ClassVar[Budget | None] = None
+
+    def check(self, space: str, budget: Budget) -> None:  # noqa: B027 (a hook: most methods run any budget)
+        """Raise a ConfigError for a budget this method cannot run, before anything runs (none here)."""
 
     @abstractmethod
     def search(

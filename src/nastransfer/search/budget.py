@@ -11,6 +11,9 @@ from typing import Any
 
 from nastransfer.errors import ConfigError
 
+#: The fields every budget needs (the others have defaults).
+REQUIRED_FIELDS = ("epochs", "channels", "layers", "batch_size")
+
 
 @dataclass(frozen=True)
 class Budget:
@@ -31,7 +34,7 @@ class Budget:
     n_samples: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "channels", "layers", "batch_size"):
+        for name in REQUIRED_FIELDS:
             _require_int(name, getattr(self, name), minimum=1)
         for name in ("warmup_epochs", "n_samples"):
             _require_int(name, getattr(self, name), minimum=0)
@@ -49,13 +52,18 @@ class Budget:
 
     @classmethod
     def paper(cls, method: str) -> Budget:
-        """The published search budget of `method` (see PAPER.md); a ConfigError for unknown names."""
-        try:
-            return PAPER_BUDGETS[method]
-        except KeyError:
-            raise ConfigError(
-                f"no published budget for method {method!r} (known: {', '.join(sorted(PAPER_BUDGETS))})"
-            ) from None
+        """The published budget of the searcher registered as `method`, as its class states it.
+
+        A ConfigError for an unknown method or one whose class publishes no budget.
+        """
+        from nastransfer.search.registry import method_budget  # the registry sits above this module
+
+        return method_budget(method, {})
+
+    @classmethod
+    def queries(cls, n: int) -> Budget:
+        """A budget of `n` cells drawn or table queries: nothing is trained, so the net fields are 1."""
+        return cls(epochs=1, channels=1, layers=1, batch_size=1, n_samples=n)
 
     def replace(self, **changes: Any) -> Budget:
         """A copy with some fields changed (None values leave a field as it is); validated again."""
@@ -86,20 +94,3 @@ def _require_int(name: str, value: Any, minimum: int) -> None:
         raise ConfigError(f"budget {name} must be an integer, got {value!r}")
     if value < minimum:
         raise ConfigError(f"budget {name} must be >= {minimum}, got {value}")
-
-
-_DARTS = Budget(epochs=50, channels=16, layers=8, batch_size=64)
-
-#: Published search budgets. DARTS: 50 epochs, batch 64, 8 cells, C=16. PC-DARTS: batch 256 and
-#: 15 warm-up epochs. GDAS: 250 epochs. P-DARTS: 25 epochs per stage (10 of them weights only),
-#: first stage 5 cells, batch 96. RSWS (Li & Talwalkar): the shared weights trained for 100 epochs
-#: (the released script's default), then 1000 sampled cells scored. Random sampling trains nothing.
-PAPER_BUDGETS: dict[str, Budget] = {
-    "darts": _DARTS,
-    "darts2": _DARTS,
-    "pcdarts": replace(_DARTS, batch_size=256, warmup_epochs=15),
-    "gdas": replace(_DARTS, epochs=250),
-    "pdarts": replace(_DARTS, epochs=25, layers=5, batch_size=96, warmup_epochs=10),
-    "rsws": replace(_DARTS, epochs=100, n_samples=1000),
-    "random": replace(_DARTS, epochs=1, n_samples=1),
-}

@@ -38,6 +38,8 @@ class Gdas(GradientSearcher):
     form = "sampled"
     default_hyper = Hyper(nesterov=True, weight_decay=5e-4)
     weight_step_first = True
+    #: 250 epochs of DARTS's 8-cell, C=16 supernet at batch 64 (Dong & Yang).
+    paper_budget = Budget(epochs=250, channels=16, layers=8, batch_size=64)
 
     def begin_epoch(self, net: Supernet, epoch: int, budget: Budget, stage: Stage) -> dict[str, Any]:
         tau = tau_at(epoch, budget.epochs)

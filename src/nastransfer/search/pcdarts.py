@@ -16,6 +16,8 @@ class PCDarts(GradientSearcher):
 
     form = "partial"
     default_hyper = Hyper(lr=0.1, lr_min=0.0, arch_lr=6e-4)
+    #: DARTS's 50 epochs, 8 cells, C=16, but batch 256 and 15 weights-only warm-up epochs (Xu et al.).
+    paper_budget = Budget(epochs=50, channels=16, layers=8, batch_size=256, warmup_epochs=15)
 
     def check(self, space: str, budget: Budget) -> None:
         super().check(space, budget)

@@ -54,6 +54,8 @@ class PDarts(GradientSearcher):
 
     form = "mixed"
     default_hyper = Hyper(lr_min=0.0, arch_lr=6e-4)
+    #: 25 epochs per stage (10 of them weights only), a first stage of 5 cells, C=16, batch 96.
+    paper_budget = Budget(epochs=25, channels=16, layers=5, batch_size=96, warmup_epochs=10)
 
     def stages(self, space: str, budget: Budget) -> list[Stage]:
         return stage_plan(space, budget.layers)

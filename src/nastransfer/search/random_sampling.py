@@ -31,6 +31,9 @@ class RandomSampling(Searcher):
     entropy is that of the uniform distribution over each edge's ops.
     """
 
+    #: One cell drawn, nothing trained.
+    paper_budget = Budget.queries(1)
+
     def __init__(self, device: str | None = None) -> None:
         self.device = device  # accepted like every searcher's; nothing runs on a device
 

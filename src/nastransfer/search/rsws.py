@@ -58,6 +58,8 @@ class RandomSearchWeightSharing(GradientSearcher):
 
     form = "mixed"
     default_hyper = Hyper(grad_clip=0.25)
+    #: Shared weights trained 100 epochs (the released script's default), then 1000 cells scored.
+    paper_budget = Budget(epochs=100, channels=16, layers=8, batch_size=64, n_samples=1000)
 
     def check(self, space: str, budget: Budget) -> None:
         super().check(space, budget)

@@ -74,12 +74,18 @@ def parse_any(text: str) -> darts.Genotype | nb201.Arch:
     )
 
 
-def load_genotype(spec: str) -> darts.Genotype | nb201.Arch:
-    """`parse_any(spec)`, or, when `spec` names an existing file, its text or its `to_dict()` JSON."""
+def load_genotype(spec: str | darts.Genotype | nb201.Arch) -> darts.Genotype | nb201.Arch:
+    """A genotype itself, `parse_any(spec)`, or, when `spec` names a file, its text or `to_dict()` JSON.
+
+    The one reader of a user's cell for every command and evaluator.
+    """
+    if not isinstance(spec, str):
+        space_of(spec)  # a GenotypeError for anything that is not a genotype
+        return spec
     path = Path(spec)
     try:
         is_file = path.is_file()
-    except OSError:  # text too long or odd to be a path
+    except (OSError, ValueError):  # text too long or odd (a NUL) to be a path
         is_file = False
     if not is_file:
         return parse_any(spec)

@@ -7,7 +7,7 @@
 from nastransfer.study.config import StudyConfig, load_config, parse_config
 from nastransfer.study.frame import COLUMNS, export, load
 from nastransfer.study.planner import plan_study
-from nastransfer.study.runner import RunSummary, Snapshot, run_study
+from nastransfer.study.runner import RunSummary, Snapshot, run_study, study_name
 from nastransfer.study.store import SCHEMA_VERSION, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, evaluation_key
 
@@ -27,4 +27,5 @@ __all__ = [
     "parse_config",
     "plan_study",
     "run_study",
+    "study_name",
 ]

@@ -14,10 +14,10 @@ import importlib.util
 import inspect
 import os
 import re
+import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nastransfer.errors import ConfigError, NastransferError
@@ -438,14 +438,11 @@ def check_method(method: MethodConfig, where: str, path: str) -> Any:
 
 
 def _check_searcher_budget(searcher: Any, space: str, budget: dict[str, Any], where: str, path: str) -> None:
-    """A method that can say which budgets it cannot run (too few cells, channels not divisible) does."""
+    """The method says which budgets it cannot run (too few cells, channels not divisible)."""
     from nastransfer.search import Budget
 
-    check = getattr(searcher, "check", None)
-    if check is None:
-        return
     try:
-        check(space, Budget.from_dict(budget))
+        searcher.check(space, Budget.from_dict(budget))
     except NastransferError as err:
         raise _fail(where, f"{path}.budget", str(err)) from None
 
@@ -456,20 +453,18 @@ def target_overrides(target: TargetConfig, protocol: str) -> dict[str, Any]:
 
 
 def resolve_budget(config: StudyConfig, method: MethodConfig, where: str, path: str) -> dict[str, Any]:
-    """The method's search budget: the published one of its name, then [budget], then its own override."""
-    from nastransfer.search import Budget
+    """The method's search budget: its class's published one, changed by [budget], then by its own.
+
+    A method whose class publishes none (a plugin may not) needs every required field given.
+    """
+    from nastransfer.search import method_budget
 
     fields = {**config.budget, **method.budget}
     try:
-        if {"epochs", "channels", "layers", "batch_size"} <= set(fields):
-            budget = Budget.from_dict(fields)
-        else:
-            budget = Budget.paper(method.name).replace(**fields)
+        budget = method_budget(method.name, fields)
     except NastransferError as err:
         named = re.findall(r"\b(\w+)\b", str(err))
         field = next((word for word in named if word in fields), "")
         owner = f"{path}.budget" if field in method.budget else "budget"
         raise _fail(where, f"{owner}.{field}" if field else owner, str(err)) from None
-    except TypeError as err:
-        raise _fail(where, f"{path}.budget", f"incomplete budget ({err})") from None
     return budget.to_dict()

@@ -1,6 +1,6 @@
 """One training of a study, data-parallel: a child `torchrun` whose ranks run the worker's own evaluation.
 
-`run_data_parallel` (called by `study.work` for a task of more than one process) writes the task into
+`run_data_parallel` (called by `study.task_runner` for a task of more than one process) writes the task into
 its work directory, runs `python -m torch.distributed.run --standalone --nproc_per_node N -m
 nastransfer.study.distributed_eval REQUEST OUTPUT` (this interpreter's torchrun), waits, and returns
 what rank 0 wrote: the same result dict as one process, plus `world_size`.
@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nastransfer.runtime import atomic_write_bytes
+from nastransfer.atomic import atomic_write_bytes
 
 REQUEST_NAME = "ddp-request.json"
 OUTPUT_NAME = "ddp-result.json"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from nastransfer.atomic import atomic_write_text, atomic_writer
 from nastransfer.errors import ConfigError
 from nastransfer.results_columns import COLUMNS
 from nastransfer.study.store import STORE_NAME, Store
@@ -68,13 +69,14 @@ def load(run_dir: str | Path) -> pd.DataFrame:
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:
-    """Write the results frame to `.csv` or `.parquet`."""
+    """Write the results frame to `.csv` or `.parquet` (atomically: never half a file)."""
     destination = Path(destination)
     frame = load(run_dir)
     if destination.suffix == ".csv":
-        frame.to_csv(destination, index=False)
+        atomic_write_text(destination, frame.to_csv(index=False))
     elif destination.suffix == ".parquet":
-        frame.to_parquet(destination, index=False)
+        with atomic_writer(destination) as handle:
+            frame.to_parquet(handle, index=False)
     else:
         raise ConfigError(
             f"{destination}: export writes .csv or .parquet, not {destination.suffix or 'no suffix'!r}"

@@ -130,6 +130,23 @@ def _identity(resolved: dict[str, Any]) -> str:
     return canonical_json({**resolved, "config": config, "tasks": None})
 
 
+def study_name(run_dir: str | Path) -> str:
+    """The study's `name` from the run's resolved config; the directory's name when there is none."""
+    run_dir = Path(run_dir)
+    path = run_dir / RESOLVED_NAME
+    if not path.is_file():
+        return run_dir.resolve().name
+    try:
+        name = json.loads(path.read_text(encoding="utf-8"))["config"]["name"]
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path}: not valid JSON ({error})") from None
+    except (KeyError, TypeError):
+        raise ConfigError(f"{path}: has no config.name") from None
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{path}: config.name is {name!r}, not a study name")
+    return name
+
+
 class _Driver:
     def __init__(
         self,

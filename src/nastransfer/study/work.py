@@ -1,42 +1,17 @@
-"""What a worker does with one task: load its data, search or train (or look up), return plain data.
+"""What a worker does with one task in this process: load its data, search or train (or look up).
 
-`run_task` is the only function the executors ship to workers; it never raises, so a local
-process and a Ray task report failures the same way: `{"ok": False, "error": traceback}`.
-A payload's `nproc` (set by the executor) above 1 trains the cell data-parallel in a child
-`torchrun` (see `study.distributed_eval`); a training's result records its `world_size`.
+`study.task_runner` calls these for a task; `study.distributed_eval` calls `evaluate_here` in each
+rank of a data-parallel training. A training's result records its `world_size`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import socket
-import traceback
 from pathlib import Path
 from typing import Any
 
 from nastransfer.study.tasks import canonical_json
-
-
-def run_task(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one search or evaluation in this process; the result or the traceback comes back as data."""
-    worker = f"{socket.gethostname()}:{os.getpid()}"
-    try:
-        import torch
-
-        if payload.get("threads"):
-            torch.set_num_threads(int(payload["threads"]))
-        workdir = Path(payload["workdir"])
-        workdir.mkdir(parents=True, exist_ok=True)
-        if payload["kind"] == "search":
-            result = _search(payload["spec"], workdir)
-        else:
-            nproc, threads = int(payload.get("nproc", 1)), payload.get("threads")
-            result = evaluate(payload["spec"], payload.get("genotype"), workdir, nproc, threads)
-        return {"ok": True, "result": result, "worker": worker}
-    except Exception:
-        return {"ok": False, "error": traceback.format_exc(), "worker": worker}
 
 
 def make_searcher(name: str, params: dict[str, Any]):
@@ -78,7 +53,8 @@ def sample_cell(space: str, seed: int, table: str | None = None) -> tuple[str, s
     return genotype.key, str(genotype)
 
 
-def _search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+def run_search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
+    """Run one search task's method on its source; the result as plain data with the cell's key."""
     from nastransfer.search import Budget
 
     data = _search_data(canonical_json(spec["data"]), spec["split_seed"])
@@ -87,17 +63,6 @@ def _search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
         spec["space"], data, Budget.from_dict(spec["budget"]), spec["seed"], workdir, progress=False
     )
     return {**result.to_dict(), "cell": result.genotype.key}
-
-
-def evaluate(
-    spec: dict[str, Any], genotype_text: str | None, workdir: Path, nproc: int = 1, threads: int | None = None
-) -> dict[str, Any]:
-    """One evaluate task: in this process, or (a training of `nproc` > 1) in a child torchrun."""
-    if nproc > 1 and spec["setting"]["data"]["kind"] != "table":
-        from nastransfer.study.distributed_eval import run_data_parallel
-
-        return run_data_parallel(spec, genotype_text, workdir, nproc, threads)
-    return evaluate_here(spec, genotype_text, workdir)
 
 
 def evaluate_here(spec: dict[str, Any], genotype_text: str | None, workdir: Path) -> dict[str, Any]:

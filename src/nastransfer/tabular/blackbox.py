@@ -1,10 +1,10 @@
 """Black-box NAS on a benchmark table: random search, regularised evolution, local search.
 
-Each method spends a budget of table queries (`queries`, else the budget's `n_samples`) and
-maximises the table's `search_metric`; every query counts, repeats included. The same seed gives
-the same queries. The history holds the best-so-far after every `report_every` queries. Queries
-take microseconds, so a search runs in well under a second and keeps no checkpoints. Importing
-this module registers `rs`, `re` and `ls` in the search registry.
+Each method spends a budget of table queries (`queries`, else the budget's `n_samples`; each
+publishes `Budget.queries(1000)`) and maximises the table's `search_metric`; every query counts,
+repeats included. The same seed gives the same queries. The history holds the best-so-far after
+every `report_every` queries. Queries take microseconds, so a search runs in well under a second
+and keeps no checkpoints. Importing this module registers `rs`, `re` and `ls` in the search registry.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ import numpy as np
 
 from nastransfer.errors import ConfigError, DatasetError
 from nastransfer.runtime import CostMeter
-from nastransfer.search import Budget, Searcher, SearchResult, register
+from nastransfer.search import Budget, Searcher, SearchResult, get, names, register, searcher_class
 from nastransfer.tabular.tables import Table
-
-DEFAULT_QUERIES = 1000
 
 
 class _Tracker:
@@ -79,13 +77,18 @@ class TableSearchResult(SearchResult):
 class TableSearcher(Searcher):
     """A query-budgeted search over a `Table` handed in as `data`."""
 
-    name = ""
+    #: 1000 table queries, whatever the method.
+    paper_budget = Budget.queries(1000)
 
     def __init__(self, queries: int | None = None, report_every: int = 10) -> None:
         for label, value in (("queries", queries), ("report_every", report_every)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
                 raise ConfigError(f"{self.name} {label} must be a positive integer, got {value!r}")
         self.queries, self.report_every = queries, report_every
+
+    def check(self, space: str, budget: Budget) -> None:
+        if self.queries is None and budget.n_samples < 1:
+            raise ConfigError(f"{self.name}: no query budget: give queries or budget n_samples >= 1")
 
     def search(
         self,
@@ -102,7 +105,8 @@ class TableSearcher(Searcher):
             raise DatasetError(f"search method {self.name!r} runs on a benchmark table, not {given}")
         if data.space != space:
             raise ConfigError(f"table {data.name} holds {data.space} cells, but the study space is {space!r}")
-        queries = self.queries or budget.n_samples or DEFAULT_QUERIES
+        self.check(space, budget)
+        queries = self.queries or budget.n_samples
         tracker = _Tracker(data, queries, self.report_every)
         seeds = _seed_stream(seed)
         with CostMeter(device="cpu") as meter:
@@ -133,8 +137,6 @@ def _seed_stream(seed: int) -> Iterator[int]:
 class RandomSearch(TableSearcher):
     """Query uniformly sampled cells; keep the best."""
 
-    name = "rs"
-
     def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
         while not tracker.exhausted:
             tracker.query(table.cell_space.sample(next(seeds)))
@@ -144,15 +146,15 @@ class RandomSearch(TableSearcher):
 class RegularizedEvolution(TableSearcher):
     """Real et al. 2019: tournament selection of a parent, one mutation, and the oldest member dies."""
 
-    name = "re"
-
     def __init__(
         self, queries: int | None = None, population: int = 20, sample_size: int = 5, report_every: int = 10
     ) -> None:
         super().__init__(queries, report_every)
         sizes_ok = isinstance(population, int) and isinstance(sample_size, int)
         if not (sizes_ok and 2 <= sample_size <= population):
-            raise ConfigError(f"re needs 2 <= sample_size <= population, got {sample_size} and {population}")
+            raise ConfigError(
+                f"{self.name} needs 2 <= sample_size <= population, got {sample_size} and {population}"
+            )
         self.population, self.sample_size = population, sample_size
 
     def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
@@ -174,8 +176,6 @@ class RegularizedEvolution(TableSearcher):
 class LocalSearch(TableSearcher):
     """First-improvement hill climbing over single-edit neighbours, restarting at a random cell."""
 
-    name = "ls"
-
     def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
         space = table.cell_space
         while not tracker.exhausted:
@@ -196,12 +196,18 @@ class LocalSearch(TableSearcher):
                         break
 
 
-SEARCHERS: tuple[type[TableSearcher], ...] = (RandomSearch, RegularizedEvolution, LocalSearch)
+def table_methods() -> list[str]:
+    """The registered searchers that run on a table: `rs`, `re`, `ls` and any plugin subclassing ours."""
+    return [n for n in names() if _is_table_searcher(searcher_class(n))]
 
 
-def table_searcher(name: str) -> type[TableSearcher]:
-    """The black-box method called `name` (rs, re, ls)."""
-    for searcher in SEARCHERS:
-        if searcher.name == name:
-            return searcher
-    raise ConfigError(f"unknown table search method {name!r} (known: {', '.join(s.name for s in SEARCHERS)})")
+def _is_table_searcher(target: Any) -> bool:
+    return isinstance(target, type) and issubclass(target, TableSearcher)
+
+
+def table_searcher(name: str, **options: Any) -> TableSearcher:
+    """The black-box method called `name`, built by the search registry with `options`."""
+    known = table_methods()
+    if name not in known:
+        raise ConfigError(f"unknown table search method {name!r} (known: {', '.join(known)})")
+    return get(name, **options)

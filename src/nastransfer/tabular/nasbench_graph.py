@@ -15,6 +15,7 @@ import pickle
 from pathlib import Path
 
 from nastransfer.errors import DatasetError
+from nastransfer.safe_pickle import load_plain_data
 from nastransfer.tabular.graph_space import NAME, OPS, PROTEINS_OPS, GraphArch, GraphSpace, decode_hash
 from nastransfer.tabular.tables import Table, register_family
 
@@ -43,21 +44,12 @@ def read_raw(path: Path) -> dict[int, dict[str, float]]:
     """{architecture hash: metrics} as stored (plain dicts and floats; numpy scalars allowed)."""
     try:
         with path.open("rb") as handle:
-            raw = _PlainUnpickler(handle).load()
+            raw = load_plain_data(handle)
     except (OSError, pickle.UnpicklingError, EOFError) as err:
         raise DatasetError(f"cannot read NAS-Bench-Graph file {path}: {err}") from None
     if not isinstance(raw, dict):
         raise DatasetError(f"NAS-Bench-Graph file {path} does not hold a dict")
     return raw
-
-
-class _PlainUnpickler(pickle.Unpickler):
-    """Only what the files hold: numpy scalars; any other class is refused."""
-
-    def find_class(self, module: str, name: str) -> type:
-        if module.startswith("numpy") and name in ("scalar", "dtype", "_reconstruct", "ndarray"):
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"unexpected class {module}.{name}")
 
 
 def _names() -> list[str]:

@@ -21,6 +21,7 @@ import pickle
 from pathlib import Path
 
 from nastransfer.errors import DatasetError
+from nastransfer.safe_pickle import load_plain_data
 from nastransfer.spaces import get_space, nb201
 from nastransfer.tabular.nb201_files import load_nb201_file, user_files
 from nastransfer.tabular.tables import Table, register_family
@@ -57,22 +58,15 @@ def data_file() -> Path:
     return path
 
 
-class _Record:
-    """Stands in for the package's classes: unpickling only fills `__dict__`."""
-
-
-class _RecordUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> type:
-        if module == f"{PACKAGE}.data" and name in ("Architecture", "DriftMeasurement"):
-            return _Record
-        raise pickle.UnpicklingError(f"unexpected class {module}.{name} in analog-nasbench data")
+#: The classes the package file stores its records as; read as plain attribute holders.
+RECORD_CLASSES = ((f"{PACKAGE}.data", "Architecture"), (f"{PACKAGE}.data", "DriftMeasurement"))
 
 
 def read_raw(path: Path) -> dict[tuple[int, ...], dict]:
     """{op-index tuple: record attributes} as stored in the package file."""
     try:
         with path.open("rb") as handle:
-            raw = _RecordUnpickler(handle).load()
+            raw = load_plain_data(handle, records=RECORD_CLASSES)
     except (OSError, pickle.UnpicklingError, EOFError) as err:
         raise DatasetError(f"cannot read analog-nasbench data {path}: {err}") from None
     return {tuple(key): vars(record) for key, record in raw.items()}

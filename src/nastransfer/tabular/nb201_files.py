@@ -25,8 +25,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from nastransfer.atomic import atomic_write_bytes
 from nastransfer.errors import DatasetError, GenotypeError
-from nastransfer.runtime import atomic_write_bytes
 from nastransfer.spaces import get_space, nb201
 from nastransfer.tabular.nb201_official import DATASETS, is_official_source, load_official, preferred_source
 from nastransfer.tabular.tables import Table, finite_number, register_family

@@ -20,11 +20,11 @@ from typing import Any
 from torch import nn
 
 from nastransfer.data import Dataset, Subset, load_dataset, paper_splits, three_way_split
-from nastransfer.errors import ConfigError, GenotypeError
+from nastransfer.errors import ConfigError
 from nastransfer.evaluation import EvalResult
 from nastransfer.nets import EvalNet, NB201Net, count_flops, count_params
 from nastransfer.runtime import atomic_write_bytes, pick_device, seed_everything
-from nastransfer.spaces import nb201, parse_any, space_of
+from nastransfer.spaces import load_genotype, nb201, space_of
 from nastransfer.train.distributed import init_distributed
 from nastransfer.train.loop import train_model
 from nastransfer.train.protocols import Protocol, get_protocol
@@ -32,28 +32,6 @@ from nastransfer.train.protocols import Protocol, get_protocol
 RESULT_NAME = "result.json"
 SPEC_NAME = "spec.json"
 SPLIT_SEED = 0
-
-
-def load_genotype(text_or_path: Any) -> Any:
-    """A genotype object from itself, a published name, genotype text, or a file holding the text."""
-    if not isinstance(text_or_path, str):
-        space_of(text_or_path)  # raises GenotypeError for anything that is not a genotype
-        return text_or_path
-    path = Path(text_or_path)
-    if _is_file(path):
-        try:
-            return parse_any(path.read_text())
-        except GenotypeError as err:
-            raise GenotypeError(f"{path}: {err}") from None
-    return parse_any(text_or_path)
-
-
-def _is_file(path: Path) -> bool:
-    """Whether ``path`` names a file (genotype text is too long or odd for a name: not a file)."""
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
 
 
 def prepare_data(

@@ -2,7 +2,7 @@
 
 An executor has `slots` (how many tasks the driver keeps in flight), `submit(payload) -> Future`,
 `abort()` (stop running work now: Ctrl-C) and `close()`. The driver owns all scheduling decisions
-and the store; an executor only runs `study.work.run_task` somewhere and hands back its dict.
+and the store; an executor only runs `study.task_runner.run_task` somewhere and hands back its dict.
 It also says how many processes a task's training takes (`task_nproc`), adds that to the payload
 as `nproc`, and reserves the cores (and GPUs) of all of them.
 """

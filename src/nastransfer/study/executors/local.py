@@ -26,7 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from nastransfer.study.executors import one_process
-from nastransfer.study.work import run_task
+from nastransfer.study.task_runner import run_task
 
 
 class LocalExecutor:

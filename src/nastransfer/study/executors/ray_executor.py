@@ -14,7 +14,7 @@ from typing import Any
 
 from nastransfer.errors import ConfigError
 from nastransfer.study.executors import cpu_count, one_process
-from nastransfer.study.work import run_task
+from nastransfer.study.task_runner import run_task
 
 
 class RayExecutor:

@@ -1,0 +1,48 @@
+"""The function the executors ship to workers: run one task, hand back plain data, never raise.
+
+`run_task` reports a failure as `{"ok": False, "error": traceback}`, so a local process and a Ray
+task fail the same way. A payload's `nproc` (set by the executor) above 1 trains the cell
+data-parallel in a child `torchrun` (`study.distributed_eval`), whose ranks run
+`work.evaluate_here`; one process runs it here. Keeping this dispatch apart from `work` is what
+lets `distributed_eval` use `work` without the two importing each other.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import traceback
+from pathlib import Path
+from typing import Any
+
+from nastransfer.study.distributed_eval import run_data_parallel
+from nastransfer.study.work import evaluate_here, run_search
+
+
+def run_task(payload: dict[str, Any]) -> dict[str, Any]:
+    """Run one search or evaluation in this process; the result or the traceback comes back as data."""
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        import torch
+
+        if payload.get("threads"):
+            torch.set_num_threads(int(payload["threads"]))
+        workdir = Path(payload["workdir"])
+        workdir.mkdir(parents=True, exist_ok=True)
+        if payload["kind"] == "search":
+            result = run_search(payload["spec"], workdir)
+        else:
+            nproc, threads = int(payload.get("nproc", 1)), payload.get("threads")
+            result = evaluate(payload["spec"], payload.get("genotype"), workdir, nproc, threads)
+        return {"ok": True, "result": result, "worker": worker}
+    except Exception:
+        return {"ok": False, "error": traceback.format_exc(), "worker": worker}
+
+
+def evaluate(
+    spec: dict[str, Any], genotype_text: str | None, workdir: Path, nproc: int = 1, threads: int | None = None
+) -> dict[str, Any]:
+    """One evaluate task: in this process, or (a training of `nproc` > 1) in a child torchrun."""
+    if nproc > 1 and spec["setting"]["data"]["kind"] != "table":
+        return run_data_parallel(spec, genotype_text, workdir, nproc, threads)
+    return evaluate_here(spec, genotype_text, workdir)
