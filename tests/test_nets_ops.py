@@ -72,9 +72,10 @@ def test_factorized_reduce_backward_on_few_channels_last_channels():
     script = (
         "import torch\n"
         "from nastransfer.nets.ops import FactorizedReduce\n"
-        "op = FactorizedReduce(4, 4).to(memory_format=torch.channels_last)\n"
+        "cl = torch.channels_last\n"
+        "op = FactorizedReduce(4, 4).to(memory_format=cl)\n"
         "for _ in range(100):\n"
-        "    x = torch.randn(32, 4, 16, 16).contiguous(memory_format=torch.channels_last)\n"
+        "    x = torch.randn(32, 4, 16, 16, requires_grad=True).contiguous(memory_format=cl)\n"
         "    op(x).sum().backward()\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
