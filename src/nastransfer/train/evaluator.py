@@ -164,7 +164,7 @@ class TrainEvaluator:
             outcome.top1, outcome.top5, params=params, flops=flops, curve=outcome.curve, cost=outcome.cost
         )
         if context.is_main:
-            payload = {**result.to_dict(), "spec": spec}
+            payload = {**result.to_dict(), "spec": spec, "speed": outcome.speed.to_dict()}
             atomic_write_bytes(workdir / RESULT_NAME, (json.dumps(payload, indent=2) + "\n").encode())
         return result
 

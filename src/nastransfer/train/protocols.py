@@ -58,9 +58,13 @@ class Protocol(BaseModel):
     data_fraction: float = Field(default=1.0, gt=0, le=1, description="stratified fraction of the train part")
     split: Literal["paper", "official"] = "paper"
     # speed
-    amp: Literal["auto", "bf16", "fp16", "off"] = "auto"
+    amp: Literal["auto", "bf16", "fp16", "off"] = Field(
+        default="auto", description="auto: bf16 on CUDA; on the CPU where measured to pay (train.speed)"
+    )
     channels_last: Literal["auto"] | bool = "auto"
-    compile: bool = False
+    compile: Literal["auto"] | bool = Field(
+        default="auto", description="auto: torch.compile when the training repays it (train.speed)"
+    )
     deterministic: bool = True
 
     def base_lr(self) -> float:
