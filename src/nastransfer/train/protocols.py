@@ -56,6 +56,9 @@ class Protocol(BaseModel):
     # data
     image_size: int | None = Field(default=None, ge=1, description="train/test resolution (None: dataset's)")
     data_fraction: float = Field(default=1.0, gt=0, le=1, description="stratified fraction of the train part")
+    test_fraction: float = Field(
+        default=1.0, gt=0, le=1, description="stratified fraction of the test part (quick runs only)"
+    )
     split: Literal["paper", "official"] = "paper"
     # speed
     amp: Literal["auto", "bf16", "fp16", "off"] = Field(
