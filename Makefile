@@ -12,17 +12,24 @@ RUN_DIR ?= runs/quickstart
 
 setup: $(STAMP) system
 
+# `$(INSTALL) ARGS` is `pip install ARGS` done by uv (installed into the venv by pip: it installs
+# the same lock several times faster); where uv is absent or fails, pip does the install itself.
+# uv reads no pip.conf: pip's find-links ($$PIP_FIND_LINKS, e.g. a local torch CPU wheel) are passed on.
+UV_VERSION := 0.13.8
+INSTALL = $(SHELL) -c '[ -x $(BIN)/uv ] && $(BIN)/uv pip install -q --python $(BIN)/python \
+	  $${PIP_FIND_LINKS:+--find-links "$$PIP_FIND_LINKS"} "$$@" || $(BIN)/pip install -q "$$@"' install
+
 $(BIN)/python:
-	@echo "==> creating virtual environment $(VENV)"
+	@echo "==> creating virtual environment $(VENV) (installer: uv, else pip)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q uv==$(UV_VERSION) || $(BIN)/pip install -q --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml requirements-lock.txt
 	@echo "==> installing nastransfer with torch pinned (CPU wheel), Ray and the test tools"
-	$(BIN)/pip install -q -r requirements-lock.txt
-	$(BIN)/pip install -q -c requirements-lock.txt -e '.[ray,tables,dev]'
+	$(INSTALL) -r requirements-lock.txt
+	$(INSTALL) -c requirements-lock.txt -e '.[ray,tables,dev]'
 	# the tests' reference implementation; --no-deps: its metadata pins numpy<=1.19.5, it runs on ours
-	$(BIN)/pip install -q --no-deps xautodl==1.0.0
+	$(INSTALL) --no-deps xautodl==1.0.0
 	@touch $(STAMP)
 
 # Debian packages: the offline Fashion-MNIST files, and Chromium for the report's rendering test.

@@ -2,11 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError
-from nastransfer.train import Protocol, get_protocol, parse_overrides, protocols
+from nastransfer.train import Protocol, get_protocol, parse_overrides, prepare_data, protocols
 
 
 def test_every_protocol_is_documented_and_frozen():
@@ -92,3 +93,15 @@ def test_protocols_command_lists_every_protocol_and_field(capsys):
         assert name in out
     for field in ("label_smoothing", "auxiliary_weight", "data_fraction", "channels_last"):
         assert field in out
+
+
+def test_test_fraction_keeps_a_stratified_part_of_the_test_set():
+    _, full = prepare_data("digits", get_protocol("cpu-mini"))
+    train, part = prepare_data("digits", get_protocol("cpu-mini", test_fraction=0.25, data_fraction=0.5))
+    assert abs(len(part) - len(full) / 4) <= 10 and len(train) < len(full) * 4
+    assert set(np.unique(part.labels)) == set(np.unique(full.labels))
+    assert prepare_data("digits", get_protocol("cpu-mini", test_fraction=0.25))[1].labels.tolist() == (
+        part.labels.tolist()
+    )
+    with pytest.raises(ConfigError, match="test_fraction"):
+        get_protocol("cpu-mini", test_fraction=0)

@@ -9,8 +9,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nastransfer.data import dataset_names, dataset_status, download_dataset
-
 
 def register(app: typer.Typer) -> None:
     """Add the `datasets` command."""
@@ -27,6 +25,8 @@ def datasets(
     ] = None,
 ) -> None:
     """List known datasets: found or not, where, and how to get the missing ones; or download one."""
+    from nastransfer.data import dataset_names, dataset_status, download_dataset
+
     if download is not None:
         if name:
             raise typer.BadParameter("give the dataset to --download, not as an argument", param_hint="NAME")

@@ -14,8 +14,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nastransfer.runtime import atomic_write_bytes
-
 
 def register(app: typer.Typer) -> None:
     """Add `train` and `protocols` to the app."""
@@ -42,6 +40,7 @@ def train(
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress", help="progress bar")] = None,
 ) -> None:
     """Train a cell's network on a dataset under a named protocol; print test top-1/top-5."""
+    from nastransfer.runtime import atomic_write_bytes
     from nastransfer.train import (
         TrainEvaluator,
         get_protocol,

@@ -79,20 +79,23 @@ class FactorizedReduce(nn.Module):
     """Halve the spatial size with two stride-2 1x1 convolutions, one shifted by a pixel, concatenated.
 
     The shifted branch is zero-padded back to full size, which changes nothing on even sizes and
-    makes odd sizes (7 px and such) give matching halves.
+    makes odd sizes (7 px and such) give matching halves. The stride is taken by slicing before
+    stride-1 convolutions (the same function): torch 2.13's CPU backward of a stride-2 1x1 conv on
+    a channels-last input with 2-7 channels corrupts the heap (a partial-channel supernet's edges).
     """
 
     def __init__(self, C_in: int, C_out: int, affine: bool = True) -> None:
         super().__init__()
         self.relu = nn.ReLU(inplace=False)
-        self.conv_1 = nn.Conv2d(C_in, C_out // 2, 1, stride=2, bias=False)
-        self.conv_2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, stride=2, bias=False)
+        self.conv_1 = nn.Conv2d(C_in, C_out // 2, 1, bias=False)
+        self.conv_2 = nn.Conv2d(C_in, C_out - C_out // 2, 1, bias=False)
         self.bn = nn.BatchNorm2d(C_out, affine=affine)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.relu(x)
         shifted = F.pad(x[:, :, 1:, 1:], (0, 1, 0, 1))
-        return self.bn(torch.cat([self.conv_1(x), self.conv_2(shifted)], dim=1))
+        halves = [self.conv_1(x[:, :, ::2, ::2]), self.conv_2(shifted[:, :, ::2, ::2])]
+        return self.bn(torch.cat(halves, dim=1))
 
 
 def _skip(C: int, stride: int, affine: bool) -> nn.Module:

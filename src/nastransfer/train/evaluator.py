@@ -4,7 +4,8 @@ Data: with ``split="paper"`` the network trains on the train+validation parts (8
 paper's stratified 40/40/20 split of the dataset's training files and is tested on its 20 % part;
 with ``split="official"`` it trains on the dataset's own training files and tests on its test
 files. The split is always drawn with seed 0 (the one search uses), so training seeds vary the
-network, never the data. ``data_fraction`` keeps a stratified fraction of the training part.
+network, never the data. ``data_fraction`` keeps a stratified fraction of the training part,
+``test_fraction`` one of the test part (for quick runs such as the quickstart).
 
 NB201 cells: a DARTS network of L cells has L-2 normal cells and 2 reductions; NB201's has 3
 stages of N cells and 2 residual reductions, so a protocol's ``layers`` maps to
@@ -49,11 +50,15 @@ def prepare_data(
         full = load_dataset(dataset, root=data_root, train=True) if isinstance(dataset, str) else dataset
         splits = paper_splits(full, seed=SPLIT_SEED)
         train_set, test_set = splits.train_val, splits.test
-    if protocol.data_fraction < 1.0:
-        fraction = protocol.data_fraction
-        kept, _, _ = three_way_split(train_set.labels, (fraction, 1.0 - fraction, 0.0), seed=SPLIT_SEED)
-        train_set = Subset(train_set, kept)
-    return train_set, test_set
+    return _stratified(train_set, protocol.data_fraction), _stratified(test_set, protocol.test_fraction)
+
+
+def _stratified(dataset: Dataset, fraction: float) -> Dataset:
+    """A stratified ``fraction`` of ``dataset`` (itself at 1.0), always drawn with the split seed."""
+    if fraction >= 1.0:
+        return dataset
+    kept, _, _ = three_way_split(dataset.labels, (fraction, 1.0 - fraction, 0.0), seed=SPLIT_SEED)
+    return Subset(dataset, kept)
 
 
 def build_model(genotype: Any, protocol: Protocol, num_classes: int, in_channels: int) -> nn.Module:
@@ -142,7 +147,7 @@ class TrainEvaluator:
             outcome.top1, outcome.top5, params=params, flops=flops, curve=outcome.curve, cost=outcome.cost
         )
         if context.is_main:
-            payload = {**result.to_dict(), "spec": spec}
+            payload = {**result.to_dict(), "spec": spec, "speed": outcome.speed.to_dict()}
             atomic_write_bytes(workdir / RESULT_NAME, (json.dumps(payload, indent=2) + "\n").encode())
         return result
 

@@ -31,6 +31,7 @@ from nastransfer.runtime import (
 )
 from nastransfer.train.distributed import DistContext
 from nastransfer.train.protocols import Protocol
+from nastransfer.train.speed import SpeedPlan, plan_speed
 from nastransfer.train.trainer import Trainer
 
 LOG_NAME = "log.jsonl"
@@ -39,12 +40,14 @@ CHECKPOINT_FOLDER = "checkpoints"
 
 @dataclass(frozen=True)
 class TrainOutcome:
-    """Final test accuracy (percent), the per-epoch learning curve and the cost of all sessions."""
+    """Final test accuracy (percent), the per-epoch learning curve, the cost of all sessions and the
+    speed plan (autocast, compile) the training used."""
 
     top1: float
     top5: float
     curve: list[dict[str, float]]
     cost: Cost
+    speed: SpeedPlan
 
 
 def make_loaders(
@@ -104,7 +107,12 @@ def train_model(
     trainer = Trainer(model, protocol, device, context)
     train_loader, test_loader = make_loaders(train_set, test_set, protocol, seed, device, context)
     checkpoints = CheckpointDir(workdir / CHECKPOINT_FOLDER)
-    start_epoch, curve, earlier_cost = _resume(trainer, checkpoints, run_info, context)
+    start_epoch, curve, earlier_cost, speed = _resume(trainer, checkpoints, run_info, context)
+    if speed is None:  # a fresh run plans on rank 0; every rank trains the same way
+        batch = (train_loader.batch_size, train_set.in_channels, *_image_size(protocol, train_set))
+        speed = plan_speed(trainer.model, protocol, device, batch, protocol.epochs * len(train_loader))
+        speed = context.gather_objects(speed)[0]
+    trainer.use(speed)
     trainer.wrap()
     if context.is_main:
         _write_log(workdir / LOG_NAME, curve)
@@ -140,7 +148,12 @@ def train_model(
     if cost is None:  # nothing left to train: the run had finished before
         cost = Cost(0.0, 0.0, 0.0, str(device))
     last = curve[-1] if curve else {"test_top1": 0.0, "test_top5": 0.0}
-    return TrainOutcome(top1=last["test_top1"], top5=last["test_top5"], curve=curve, cost=cost)
+    return TrainOutcome(top1=last["test_top1"], top5=last["test_top5"], curve=curve, cost=cost, speed=speed)
+
+
+def _image_size(protocol: Protocol, train_set: Dataset) -> tuple[int, int]:
+    size = protocol.image_size or train_set.image_size
+    return (size, size)
 
 
 def _whole_job_cost(cost: Cost, context: DistContext) -> Cost:
@@ -158,8 +171,8 @@ def _whole_job_cost(cost: Cost, context: DistContext) -> Cost:
 
 def _resume(
     trainer: Trainer, checkpoints: CheckpointDir, run_info: dict[str, Any], context: DistContext
-) -> tuple[int, list[dict[str, float]], Cost | None]:
-    """Load the newest good checkpoint into ``trainer``: (next epoch, curve so far, cost so far)."""
+) -> tuple[int, list[dict[str, float]], Cost | None, SpeedPlan | None]:
+    """Load the newest good checkpoint into ``trainer``: (next epoch, curve, cost, speed plan so far)."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         latest = checkpoints.load_latest()  # on the CPU: RNG states must stay CPU tensors
@@ -167,7 +180,7 @@ def _resume(
         for warning in caught:
             warnings.warn(str(warning.message), stacklevel=3)
     if latest is None:
-        return 0, [], None
+        return 0, [], None, None
     epoch, state = latest
     if state.get("run") != run_info:
         raise ConfigError(
@@ -177,8 +190,13 @@ def _resume(
     trainer.load_state_dict(state)
     rng_states = state["rng"]
     restore_rng(rng_states[context.rank] if len(rng_states) == context.world_size else rng_states[0])
-    cost = state.get("cost")
-    return epoch, [dict(row) for row in state["curve"]], None if cost is None else Cost.from_dict(cost)
+    cost, speed = state.get("cost"), state.get("speed")
+    return (
+        epoch,
+        [dict(row) for row in state["curve"]],
+        None if cost is None else Cost.from_dict(cost),
+        None if speed is None else SpeedPlan(**speed),
+    )
 
 
 def _save(
@@ -199,6 +217,7 @@ def _save(
             "epoch": epoch,
             "curve": curve,
             "cost": cost.to_dict(),
+            "speed": trainer.speed.to_dict(),
             "run": run_info,
         }
         checkpoints.save(epoch, state)

@@ -56,11 +56,18 @@ class Protocol(BaseModel):
     # data
     image_size: int | None = Field(default=None, ge=1, description="train/test resolution (None: dataset's)")
     data_fraction: float = Field(default=1.0, gt=0, le=1, description="stratified fraction of the train part")
+    test_fraction: float = Field(
+        default=1.0, gt=0, le=1, description="stratified fraction of the test part (quick runs only)"
+    )
     split: Literal["paper", "official"] = "paper"
     # speed
-    amp: Literal["auto", "bf16", "fp16", "off"] = "auto"
+    amp: Literal["auto", "bf16", "fp16", "off"] = Field(
+        default="auto", description="auto: bf16 on CUDA; on the CPU where measured to pay (train.speed)"
+    )
     channels_last: Literal["auto"] | bool = "auto"
-    compile: bool = False
+    compile: Literal["auto"] | bool = Field(
+        default="auto", description="auto: torch.compile when the training repays it (train.speed)"
+    )
     deterministic: bool = True
 
     def base_lr(self) -> float:

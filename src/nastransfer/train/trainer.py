@@ -18,6 +18,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from nastransfer.train.distributed import DistContext
 from nastransfer.train.protocols import Protocol
+from nastransfer.train.speed import SpeedPlan, fixed_plan
 
 Batches = Iterable[tuple[torch.Tensor, torch.Tensor]]
 
@@ -42,8 +43,8 @@ class Trainer:
             protocol.channels_last == "auto" and device.type == "cuda"
         )
         self.model = model.to(device, memory_format=torch.channels_last if self.channels_last else None)
-        self.autocast_dtype = _autocast_dtype(protocol.amp, device)
-        self.scaler = torch.amp.GradScaler(device.type, enabled=self.autocast_dtype == torch.float16)
+        self.speed = fixed_plan(protocol, device)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=protocol.amp == "fp16")
         self.optimizer = torch.optim.SGD(
             self.model.parameters(),
             lr=protocol.lr_at(0),
@@ -56,6 +57,12 @@ class Trainer:
         self.net: nn.Module = self.model
         self._wrapped = False
 
+    def use(self, speed: SpeedPlan) -> None:
+        """Train with ``speed``'s autocast and compile choice (before the first step)."""
+        if self._wrapped:
+            raise RuntimeError("the speed plan is set before the trainer wraps its network")
+        self.speed = speed
+
     def wrap(self) -> None:
         """Wrap for data parallelism and compile; call after loading a checkpoint into ``model``."""
         if self._wrapped:
@@ -63,7 +70,7 @@ class Trainer:
         if self.context.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
-        if self.protocol.compile:
+        if self.speed.compile:
             self.net = torch.compile(self.net)
         self._wrapped = True
 
@@ -77,9 +84,8 @@ class Trainer:
         return lr
 
     def _autocast(self) -> Any:
-        if self.autocast_dtype is None:
-            return nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
+        dtype = self.speed.autocast_dtype
+        return nullcontext() if dtype is None else torch.autocast(self.device.type, dtype=dtype)
 
     def _prepare(self, images: torch.Tensor) -> torch.Tensor:
         return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
@@ -149,10 +155,3 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         if state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
-
-
-def _autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """bf16 autocast on CUDA for "auto"; "bf16"/"fp16" anywhere; "off" never."""
-    if amp == "off" or (amp == "auto" and device.type != "cuda"):
-        return None
-    return torch.float16 if amp == "fp16" else torch.bfloat16

@@ -1,0 +1,104 @@
+"""Speed plans: bf16 and compile only where a (cached) measurement says they pay; results record the plan."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from nastransfer.runtime import CheckpointDir
+from nastransfer.train import TrainEvaluator, get_protocol, speed
+from nastransfer.train.speed import SpeedPlan, fixed_plan, plan_speed, step_timing
+
+CPU = torch.device("cpu")
+LONG = speed.MEASURE_MIN_STEPS
+
+
+def protocol(**overrides):
+    return get_protocol("cpu-mini", **overrides)
+
+
+def tiny_net():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 3))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(speed.CACHE_ENV, str(tmp_path / "cache"))
+
+
+def timings(monkeypatch, fp32_s, bf16_s):
+    monkeypatch.setattr(speed, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(speed, "step_timing", lambda *a, **k: {"fp32_s": fp32_s, "bf16_s": bf16_s})
+
+
+def test_fixed_plans_follow_explicit_settings():
+    assert fixed_plan(protocol(), CPU) == SpeedPlan("off", False)
+    assert fixed_plan(protocol(), torch.device("cuda")) == SpeedPlan("bf16", False)
+    assert fixed_plan(protocol(amp="fp16", compile=True), CPU) == SpeedPlan("fp16", True)
+    assert SpeedPlan("bf16").autocast_dtype is torch.bfloat16 and SpeedPlan().autocast_dtype is None
+
+
+def test_short_trainings_do_not_measure(monkeypatch):
+    monkeypatch.setattr(speed, "step_timing", lambda *a, **k: pytest.fail("measured a short training"))
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG - 1) == SpeedPlan("off", False)
+
+
+def test_bf16_only_where_it_pays(monkeypatch):
+    timings(monkeypatch, fp32_s=0.10, bf16_s=0.08)
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG).amp == "bf16"
+    timings(monkeypatch, fp32_s=0.10, bf16_s=0.135)
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG).amp == "off"
+    assert plan_speed(tiny_net(), protocol(amp="off"), CPU, (8, 1, 8, 8), LONG).amp == "off"
+
+
+def test_bf16_is_not_measured_without_native_support(monkeypatch):
+    monkeypatch.setattr(speed, "cpu_has_bf16", lambda: False)
+    seen = {}
+
+    def fake(model, device, shape, with_bf16):
+        seen["with_bf16"] = with_bf16
+        return {"fp32_s": 0.1}
+
+    monkeypatch.setattr(speed, "step_timing", fake)
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG) == SpeedPlan("off", False)
+    assert seen == {"with_bf16": False}
+
+
+def test_compile_when_the_saved_time_repays_it(monkeypatch):
+    timings(monkeypatch, fp32_s=0.1, bf16_s=0.2)
+    cost = speed.COMPILE_COST_S["cpu"]
+    steps_to_repay = int(cost / (0.1 * (1 - 1 / speed.COMPILE_SPEEDUP))) + 1
+    assert not plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps_to_repay - 10).compile
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps_to_repay).compile
+    assert not plan_speed(tiny_net(), protocol(compile=False), CPU, (8, 1, 8, 8), 10**9).compile
+
+
+def test_a_measurement_is_cached_and_leaves_model_and_rng_alone(monkeypatch):
+    net = tiny_net()
+    weights = {k: v.clone() for k, v in net.state_dict().items()}
+    rng = torch.get_rng_state()
+    first = step_timing(net, CPU, (8, 1, 8, 8), with_bf16=True)
+    assert set(first) == {"fp32_s", "bf16_s"} and all(v > 0 for v in first.values())
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(torch.equal(v, weights[k]) for k, v in net.state_dict().items())
+    monkeypatch.setattr(speed, "_seconds_per_step", lambda *a: pytest.fail("measured twice"))
+    assert step_timing(tiny_net(), CPU, (8, 1, 8, 8), with_bf16=True) == first
+    assert len(json.loads(speed.cache_path().read_text())) == 1
+
+
+def test_a_training_records_its_plan_and_a_resume_keeps_it(tmp_path, monkeypatch):
+    timings(monkeypatch, fp32_s=0.10, bf16_s=0.05)
+    monkeypatch.setattr(speed, "MEASURE_MIN_STEPS", 1)
+    settings = {"epochs": 2, "batch_size": 32, "channels": 4, "layers": 3, "data_fraction": 0.1,
+                "crop_padding": 0, "channels_last": False}
+    evaluator = TrainEvaluator(show_progress=False)
+    evaluator.evaluate("DARTS_V2", "digits", protocol(**settings), 0, tmp_path)
+    assert json.loads((tmp_path / "result.json").read_text())["speed"] == {"amp": "bf16", "compile": False}
+    # Resume after epoch 1 with the measurement now saying fp32: the stored plan wins.
+    (tmp_path / "result.json").unlink()
+    CheckpointDir(tmp_path / "checkpoints").path(2).unlink()
+    timings(monkeypatch, fp32_s=0.10, bf16_s=0.50)
+    evaluator.evaluate("DARTS_V2", "digits", protocol(**settings), 0, tmp_path)
+    assert json.loads((tmp_path / "result.json").read_text())["speed"]["amp"] == "bf16"
