@@ -293,9 +293,22 @@ def _render_md(blocks: list[Block]) -> str:
 
 def _write(path: Path, text: str) -> None:
     """Write through a temporary name and rename, so a reader never sees half a report."""
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
+    from nastransfer.runtime import atomic_write_bytes
+
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _report_folder(out_dir: Path) -> Path:
+    """`out_dir/report`, created; an output path that is a file is named instead of a traceback."""
+    folder = out_dir / "report"
+    for path in (out_dir, folder, folder / FILES):
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{path}: is a file, not a folder; give --out a folder")
+    try:
+        (folder / FILES).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{folder}: cannot create the report folder ({err.strerror})") from None
+    return folder
 
 
 def build_report_from_frame(
@@ -316,8 +329,7 @@ def build_report_from_frame(
             f"report format {unknown[0] if unknown else '(none)'!r} unknown; use html and/or md"
         )
     frame = check_frame(frame)
-    folder = Path(out_dir) / "report"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _report_folder(Path(out_dir))
     blocks, figures = _blocks(frame, title, n_boot=n_boot, seed=seed)
     pngs = {name: plots.save_figure(fig, folder / FILES, name)[1] for name, fig in figures.items()}
     written = {}

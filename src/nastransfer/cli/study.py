@@ -54,7 +54,11 @@ def run(
         raise typer.Exit(130) from None
     console.print(_counts_table(summary.counts, f"study {config.name!r} in {run_dir}"))
     if summary.failed:
-        console.print(f"[red]{len(summary.failed)} task(s) failed[/]; see `nastransfer status {run_dir}`")
+        console.print(
+            f"[red]{len(summary.failed)} task(s) failed[/] (first: {summary.cause}); "
+            f"see `nastransfer status {run_dir}`",
+            highlight=False,
+        )
     if report:
         _report(console, run_dir)
     if summary.failed:

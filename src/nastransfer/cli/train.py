@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nastransfer.cli import MAX_SEED
 from nastransfer.runtime import atomic_write_bytes
 
 
@@ -32,7 +33,7 @@ def train(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a protocol field: field=value (repeatable)")
     ] = None,
-    seed: Annotated[int, typer.Option(help="training seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="training seed")] = 0,
     data_root: Annotated[Path | None, typer.Option(help="folder holding the dataset's files")] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="checkpoints and log; rerunning resumes (default: runs/train/...)")

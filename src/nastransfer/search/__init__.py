@@ -11,7 +11,7 @@ from nastransfer.search.base import Searcher, SearchResult
 from nastransfer.search.budget import PAPER_BUDGETS, Budget
 from nastransfer.search.gradient import GradientSearcher, Hyper, Stage
 from nastransfer.search.random_sampling import sample_cells
-from nastransfer.search.registry import ENTRY_POINT_GROUP, get, names, register
+from nastransfer.search.registry import ENTRY_POINT_GROUP, get, names, register, resolve
 from nastransfer.search.unrolled import exact_hvp, finite_difference_hvp, unrolled_arch_gradients
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "get",
     "names",
     "register",
+    "resolve",
     "sample_cells",
     "unrolled_arch_gradients",
 ]

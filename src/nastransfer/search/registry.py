@@ -45,25 +45,44 @@ def names() -> list[str]:
 
 def get(name: str, **options: Any) -> Searcher:
     """A searcher by registered name, plugin name, or `"module:Class"` path; options go to its constructor."""
+    return resolve(name)(**options)
+
+
+def resolve(name: str) -> Callable[..., Searcher]:
+    """What `get` calls to build searcher `name`, found without calling anything a config names.
+
+    A plugin or `module:Class` must be a `Searcher` subclass: a study file can name any attribute of
+    any module (`os:system`), so nothing is called before that check holds.
+    """
     if name in _REGISTRY:
-        return _REGISTRY[name](**options)
+        return _REGISTRY[name]
     plugins = _plugins()
     if name in plugins:
-        return _instantiate(plugins[name].load(), name, options)
+        try:
+            target = plugins[name].load()
+        except (ImportError, AttributeError) as err:
+            raise ConfigError(f"cannot load searcher plugin {name!r}: {err}") from None
+        return _searcher_class(target, name)
     if ":" in name:
         module_name, _, attr = name.partition(":")
+        if not all(part.isidentifier() for part in [*module_name.split("."), attr]):
+            raise ConfigError(f"{name!r} is not a module:Class path")
         try:
             target = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as err:
             raise ConfigError(f"cannot load searcher {name!r}: {err}") from None
-        return _instantiate(target, name, options)
+        return _searcher_class(target, name)
     raise ConfigError(f"unknown search method {name!r} (known: {', '.join(names())}, or module:Class)")
 
 
-def _instantiate(target: Any, name: str, options: dict[str, Any]) -> Searcher:
-    searcher = target(**options) if isinstance(target, type) or callable(target) else target
-    if not hasattr(searcher, "search"):
-        raise ConfigError(f"{name!r} is not a searcher: it has no search() method")
-    if not getattr(searcher, "name", ""):
-        searcher.name = name
-    return searcher
+def _searcher_class(target: Any, name: str) -> Callable[..., Searcher]:
+    if not (isinstance(target, type) and issubclass(target, Searcher)):
+        raise ConfigError(f"{name!r} is not a searcher: expected a subclass of nastransfer.search.Searcher")
+
+    def make(**options: Any) -> Searcher:
+        searcher = target(**options)
+        if not getattr(searcher, "name", ""):
+            searcher.name = name
+        return searcher
+
+    return make

@@ -7,6 +7,7 @@ credited with its own cell.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -68,15 +69,24 @@ def load(run_dir: str | Path) -> pd.DataFrame:
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:
-    """Write the results frame to `.csv` or `.parquet`."""
+    """Write the results frame to `.csv` or `.parquet`, whole or not at all."""
+    from nastransfer.runtime import atomic_write_bytes
+
     destination = Path(destination)
-    frame = load(run_dir)
-    if destination.suffix == ".csv":
-        frame.to_csv(destination, index=False)
-    elif destination.suffix == ".parquet":
-        frame.to_parquet(destination, index=False)
-    else:
+    if destination.suffix not in (".csv", ".parquet"):
         raise ConfigError(
             f"{destination}: export writes .csv or .parquet, not {destination.suffix or 'no suffix'!r}"
         )
+    if destination.is_dir():
+        raise ConfigError(f"{destination}: is a folder; name a file to write")
+    if not destination.parent.is_dir():
+        raise ConfigError(f"{destination.parent}: no such folder to export into")
+    frame = load(run_dir)
+    if destination.suffix == ".csv":
+        data = frame.to_csv(index=False).encode()
+    else:
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        data = buffer.getvalue()
+    atomic_write_bytes(destination, data)
     return destination
