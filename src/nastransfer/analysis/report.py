@@ -298,12 +298,17 @@ def _write(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _report_folder(out_dir: Path) -> Path:
-    """`out_dir/report`, created; an output path that is a file is named instead of a traceback."""
-    folder = out_dir / "report"
-    for path in (out_dir, folder, folder / FILES):
+def _check_out(out_dir: Path) -> None:
+    """Where the report goes can hold folders: a file in the way is named instead of a traceback."""
+    for path in (out_dir, out_dir / "report", out_dir / "report" / FILES):
         if path.exists() and not path.is_dir():
             raise ConfigError(f"{path}: is a file, not a folder; give --out a folder")
+
+
+def _report_folder(out_dir: Path) -> Path:
+    """`out_dir/report`, created."""
+    _check_out(out_dir)
+    folder = out_dir / "report"
     try:
         (folder / FILES).mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -373,6 +378,9 @@ def build_report(
         raise ConfigError(f"run directory {run_dir} does not exist")
     if not any(run_dir.iterdir()):
         raise ConfigError(f"run directory {run_dir} is empty: run a study into it first")
+    if out_dir is not None:
+        _check_out(Path(out_dir))
+    title = f"NASTransfer study: {study_name(run_dir)}"  # a damaged resolved config is named first
     from nastransfer import study  # the study package pulls in torch; the analysis itself does not
 
     frame = study.load(run_dir)
@@ -381,7 +389,7 @@ def build_report(
     return build_report_from_frame(
         frame,
         out_dir if out_dir is not None else run_dir,
-        title=f"NASTransfer study: {study_name(run_dir)}",
+        title=title,
         formats=formats,
         n_boot=n_boot,
         seed=seed,

@@ -410,6 +410,8 @@ def check_dataset(name: str, root: str | None, options: dict[str, Any], where: s
                 f"dataset {name!r} takes no option {option!r} (options: {known})",
             )
     if spec.package is not None:
+        if root is not None:
+            raise _fail(where, f"{path}.root", f"dataset {name!r} ships in a Python package: no root")
         if importlib.util.find_spec(spec.package) is None:
             raise _fail(where, f"{path}.dataset", f"dataset {name!r} needs the Python package {spec.package}")
         return
