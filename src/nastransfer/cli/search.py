@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from nastransfer.cli import MAX_SEED
+from nastransfer.cli import MAX_SEED, check_output_file
 from nastransfer.errors import ConfigError
 
 SPACES = ("darts", "nb201")
@@ -61,6 +61,7 @@ def search_command(
     from nastransfer.runtime import atomic_write_bytes
     from nastransfer.search import PAPER_BUDGETS, Budget, get
 
+    check_output_file(output, "--output")
     if space not in SPACES:
         raise ConfigError(f"--space {space!r} is not one of {', '.join(SPACES)}")
     searcher = get(method, **({"device": device} if device else {}))

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nastransfer.cli import MAX_SEED
+from nastransfer.cli import MAX_SEED, check_output_file
 from nastransfer.runtime import atomic_write_bytes
 
 
@@ -52,6 +52,7 @@ def train(
         shutdown_distributed,
     )
 
+    check_output_file(output, "--output")
     chosen = get_protocol(protocol, **parse_overrides(set_ or []))
     cell = load_genotype(genotype)
     if workdir is None:

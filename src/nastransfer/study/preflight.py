@@ -19,46 +19,64 @@ from nastransfer.study.tasks import canonical_json
 
 def check_data(config: StudyConfig, where: str) -> None:
     """Read every dataset and build every proxy the study's tasks will use."""
-    from nastransfer.study.work import load_data
+    from nastransfer.study.config import target_overrides
 
     for i, target in enumerate(config.targets):
         if target.dataset is not None:
-            _load(load_data, data_spec(config, target), where, f"targets[{i}]")
-            if _official_split(target):
+            _load(data_spec(config, target), where, f"targets[{i}]")
+            if any(_official(p, target_overrides(target, p)) for p in target.protocols):
                 _load_test_part(target, where, f"targets[{i}]")
+    on_source = config.evaluate.on_source
+    official = on_source and _official(config.evaluate.source_protocol, config.evaluate.source_overrides)
     for i, source in enumerate(config.sources):
         if source.table is not None:
             continue
-        data = _load(load_data, data_spec(config, source), where, f"sources[{i}]")
-        if source.proxy_of is not None and source.resolution is not None:
-            base = load_data(canonical_json(data_spec(config, config.target(source.proxy_of))))
-            if source.resolution > base.image_size:
-                raise ConfigError(
-                    f"{where}: sources[{i}].resolution: {source.resolution} is above the "
-                    f"{base.image_size} px of target {source.proxy_of!r} (a proxy only shrinks images)"
-                )
+        data = _load(data_spec(config, source), where, f"sources[{i}]")
         if len(data) == 0:
             raise ConfigError(f"{where}: sources[{i}]: holds no images")
+        if source.proxy_of is not None:
+            _check_resolution(config, source, where, f"sources[{i}]")
+            if official:
+                raise ConfigError(
+                    f"{where}: evaluate.source_overrides: split 'official' needs a dataset's own test part; "
+                    f"proxy source {source.name!r} has none"
+                )
+        elif official:
+            _load_test_part(source, where, f"sources[{i}]")
 
 
-def _load(load_data: Any, spec: dict[str, Any], where: str, path: str) -> Any:
+def _load(spec: dict[str, Any], where: str, path: str) -> Any:
+    from nastransfer.study.work import load_data
+
     try:
         return load_data(canonical_json(spec))
     except NastransferError as err:
         raise ConfigError(f"{where}: {path}: {err}") from None
 
 
-def _official_split(target: Any) -> bool:
-    from nastransfer.study.config import target_overrides
+def _check_resolution(config: StudyConfig, source: Any, where: str, path: str) -> None:
+    """A proxy only shrinks images: its resolution is at most its target's."""
+    if source.resolution is None:
+        return
+    base = _load(data_spec(config, config.target(source.proxy_of)), where, path)
+    if source.resolution > base.image_size:
+        raise ConfigError(
+            f"{where}: {path}.resolution: {source.resolution} is above the {base.image_size} px "
+            f"of target {source.proxy_of!r} (a proxy only shrinks images)"
+        )
+
+
+def _official(protocol: str, overrides: dict[str, Any]) -> bool:
     from nastransfer.train import get_protocol
 
-    return any(get_protocol(p, **target_overrides(target, p)).split == "official" for p in target.protocols)
+    return get_protocol(protocol, **overrides).split == "official"
 
 
-def _load_test_part(target: Any, where: str, path: str) -> None:
+def _load_test_part(entry: Any, where: str, path: str) -> None:
+    """Trainings under split 'official' test on the dataset's own test part: it must load too."""
     from nastransfer.data import load_dataset
 
     try:
-        load_dataset(target.dataset, root=target.root, train=False, **target.options)
+        load_dataset(entry.dataset, root=entry.root, train=False, **entry.options)
     except NastransferError as err:
         raise ConfigError(f"{where}: {path}: {err}") from None
