@@ -192,6 +192,7 @@ MUTATIONS = [
     ("methods.0.name", "nastransfer.search.base:SearchResult", "is not a searcher"),
     ("methods.0.name", "no_such_module_xyz:Thing", "methods[0].name"),
     ("methods.0.name", "os.path:../x", "methods[0].name"),
+    ("methods.0", {"name": "random"}, "use [random] n"),
     ("methods.0.params", {"bogus": 1}, "methods[0].params"),
     ("methods.0.params", {"arch_lr": math.inf}, "methods[0].params.arch_lr"),
     ("methods.0.label", "", "methods[0].label"),
@@ -528,3 +529,17 @@ def test_kill_9_frees_the_lock(scratch):
         except Exception:
             assert time.time() < deadline
             time.sleep(0.05)
+
+
+# -- the report's figure names -----------------------------------------------------------------------------
+
+
+def test_figure_names_are_distinct_and_short():
+    from nastransfer.analysis import plots
+
+    figures: dict = {}
+    for label in ("cite seer", "cite-seer", "x" * 300):
+        plots._add(figures, "scatter", label, object())
+    names = list(figures)
+    assert len(set(names)) == 3 and names[0] == "scatter-cite-seer"
+    assert all(len(name) < 100 for name in names)

@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nastransfer.errors import NastransferError
 
@@ -49,13 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         return _error(str(err))
     except click.NoArgsIsHelpError as err:  # a bare group: its help, as --help prints it
         typer.echo(err.ctx.get_help() if err.ctx else err.format_message())
-        return 0
+        return err.exit_code
     except click.UsageError as err:  # typer would draw a framed panel of many lines
         where = f"{err.ctx.command_path}: " if err.ctx else ""
         return _error(f"{where}{err.format_message()} (see --help)")
     except click.ClickException as err:
         return _error(err.format_message())
-    except click.Abort:
+    except typer.Abort:
         return 130
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
@@ -73,8 +74,8 @@ def _click_exceptions():
 
 def _error(message: str) -> int:
     """Print `message` as the one line of a failed command; its exit code is 2."""
-    line = " ".join(message.split())
-    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {line}", soft_wrap=True, markup=True)
+    line = escape(" ".join(message.split()))  # a message may hold `[random]`, which is not markup
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {line}", soft_wrap=True)
     return 2
 
 

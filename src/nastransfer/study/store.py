@@ -64,16 +64,19 @@ class Store:
                 self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
             else:
                 self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.DatabaseError as err:
+            raise _damaged(self.path, err) from None
+        try:
             self._check()
             if not readonly:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
-        except sqlite3.DatabaseError as err:
-            raise StoreError(
-                f"{self.path}: damaged or not a study store ({err}); it is left as it is: "
-                "restore it from a copy or use another run directory"
-            ) from None
+        except BaseException as err:
+            self._db.close()
+            if isinstance(err, sqlite3.DatabaseError):
+                raise _damaged(self.path, err) from None
+            raise
         self._db.row_factory = sqlite3.Row
 
     def _check(self) -> None:
@@ -275,6 +278,13 @@ class Store:
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         """Read-only access for the results frame and the status table."""
         return self._db.execute(sql, params).fetchall()
+
+
+def _damaged(path: Path, err: sqlite3.DatabaseError) -> StoreError:
+    return StoreError(
+        f"{path}: damaged or not a study store ({err}); it is left as it is: "
+        "restore it from a copy or use another run directory"
+    )
 
 
 def _statements(script: str) -> list[str]:
