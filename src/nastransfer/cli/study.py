@@ -48,7 +48,7 @@ def run(
     view = _LiveView(console)
     try:
         with view:
-            summary = run_study(config, run_dir, on_update=view.update)
+            summary = run_study(config, run_dir, on_update=view.update, where=str(study))
     except KeyboardInterrupt:
         console.print(f"interrupted: unfinished tasks stay pending; rerun the command to resume ({run_dir})")
         raise typer.Exit(130) from None

@@ -71,12 +71,16 @@ def run_study(
     run_dir: str | Path,
     on_update: Callable[[Snapshot], None] | None = None,
     executor: Executor | None = None,
+    where: str | None = None,
 ) -> RunSummary:
-    """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`)."""
+    """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`).
+
+    Its data is checked first (`where`, e.g. the study file, starts each error message).
+    """
     run_dir = Path(run_dir)
     tasks = plan_study(config)
     resolved = resolved_config(config)
-    check_data(config, f"study {config.name!r}")
+    check_data(config, where or f"study {config.name!r}")
     check_run_dir(run_dir)
     executor = executor or make_executor(config.executor)  # a bad executor setting fails before any file
     try:
