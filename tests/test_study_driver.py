@@ -1,5 +1,6 @@
-"""The driver without searches (random cells only): failures are retried, recorded with their
-traceback and do not stop the study; Ctrl-C leaves nothing running; `status` and `export` work."""
+"""The driver with random cells and one search that always fails: failures are retried, recorded
+with their traceback and do not stop the study; Ctrl-C leaves nothing running; `status` and
+`export` work. (A study whose data cannot work is refused before it starts: see test_bad_input.)"""
 
 import os
 import signal
@@ -12,7 +13,16 @@ import pandas as pd
 import pytest
 
 from nastransfer.cli.main import main
+from nastransfer.search import Searcher
 from nastransfer.study import load
+
+
+class FailingSearcher(Searcher):
+    """A method that fails when it runs, after its study has been validated."""
+
+    def search(self, space, data, budget, seed, workdir, progress=None):
+        raise RuntimeError("deliberate search failure")
+
 
 STUDY = """
 name = "tiny-driver"
@@ -22,11 +32,15 @@ space = "darts"
 name = "digits"
 dataset = "digits"
 
-[[sources]]
-name = "too-big-proxy"   # asks for more images than a class has: fails when a worker builds it
-proxy_of = "digits-target"
-classes = 2
-per_class = 5000
+[[methods]]
+name = "test_study_driver:FailingSearcher"   # workers import it from the tests folder
+label = "failing"
+
+[budget]
+epochs = 1
+channels = 4
+layers = 3
+batch_size = 16
 
 [random]
 n = 2
@@ -69,15 +83,17 @@ def failed_run(tmp_path_factory):
 def test_failures_are_retried_recorded_and_do_not_stop_the_study(failed_run, tmp_path, capsys):
     _, run_dir = failed_run
     failed = _rows(run_dir, "SELECT attempts, error FROM tasks WHERE status = 'failed'")
-    assert len(failed) == 2  # the two random cells on the impossible proxy
+    assert len(failed) == 1  # the search, tried twice; its two evaluations are skipped
     assert all(
-        attempts == 2 and "per_class=5000" in error and "Traceback" in error for attempts, error in failed
+        attempts == 2 and "deliberate search failure" in error and "Traceback" in error
+        for attempts, error in failed
     )
+    assert len(_rows(run_dir, "SELECT 1 FROM tasks WHERE status = 'skipped'")) == 2
     frame = load(run_dir)
     assert len(frame) == 2 * 2 and set(frame.eval_dataset) == {"digits", "digits-target"}
     capsys.readouterr()
     assert main(["status", str(run_dir)]) == 0
-    assert "per_class=5000" in capsys.readouterr().out
+    assert "deliberate search failure" in capsys.readouterr().out
     assert main(["export", str(run_dir), "--to", str(tmp_path / "results.csv")]) == 0
     assert (tmp_path / "results.csv").read_text().startswith("cell,genotype,space,method,")
     assert main(["export", str(run_dir), "--to", str(tmp_path / "results.xlsx")]) == 2
@@ -114,7 +130,10 @@ def test_ctrl_c_leaves_unfinished_tasks_pending(tmp_path):
         str(run_dir),
         "--no-report",
     ]
-    driver = subprocess.Popen(command, env={**os.environ, "OMP_NUM_THREADS": "1"}, stdout=subprocess.DEVNULL)
+    tests = os.path.dirname(__file__)
+    path = os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
+    driver = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
         time.sleep(0.2)

@@ -24,3 +24,7 @@ class GenotypeError(NastransferError):
 
 class CheckpointError(NastransferError):
     """A checkpoint that is truncated, corrupt, or carries more than plain tensors and values."""
+
+
+class StoreError(NastransferError):
+    """A run directory whose files (study store, resolved config, lock) cannot be used as they are."""

@@ -6,6 +6,7 @@ one figure per target setting where that applies; `save_figure` writes PNG and S
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 from pathlib import Path
@@ -67,8 +68,21 @@ def _figure(n_panels: int = 1, width: float = 4.2, height: float = 3.4) -> tuple
     return fig, list(axes)
 
 
+MAX_SLUG = 80  # file names stay far below the 255 bytes a file system allows
+
+
 def _slug(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text).strip("-").lower()
+
+
+def _add(figures: dict[str, Figure], prefix: str, label: str, fig: Figure) -> None:
+    """File `fig` under a name made from `label`: a long label is cut, and two labels with one slug
+    (`cite seer`, `cite-seer`) get distinct names from a hash, so no figure replaces another."""
+    slug = _slug(label)
+    name = f"{prefix}-{slug[:MAX_SLUG]}"
+    if len(slug) > MAX_SLUG or name in figures:
+        name += "-" + hashlib.sha256(label.encode()).hexdigest()[:8]
+    figures[name] = fig
 
 
 def source_vs_target(frame: pd.DataFrame) -> dict[str, Figure]:
@@ -107,7 +121,7 @@ def source_vs_target(frame: pd.DataFrame) -> dict[str, Figure]:
                 ax.set_xlabel(f"top-1 on source {source} (%)")
                 ax.set_ylabel(f"top-1 on target {target} (%)")
                 ax.legend(loc="best")
-        figures[f"scatter-{_slug(str(target))}"] = fig
+        _add(figures, "scatter", str(target), fig)
     return figures
 
 
@@ -132,7 +146,7 @@ def rank_bump(stats: pd.DataFrame, colours: dict[str, str]) -> dict[str, Figure]
             ax.set_xlabel("source searched on")
             ax.set_title(f"Method ranks on {Setting(dataset, protocol)}")
             ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
-        figures[f"ranks-{_slug(str(Setting(dataset, protocol)))}"] = fig
+        _add(figures, "ranks", str(Setting(dataset, protocol)), fig)
     return figures
 
 
@@ -173,7 +187,7 @@ def against_random(frame: pd.DataFrame) -> dict[str, Figure]:
             ax.set_ylabel(f"top-1 on {target.eval_dataset} (%)")
             dashed = "; dashed: random mean" if len(random) else ""
             ax.set_title(f"Methods vs the random baseline on {target}\n(mean, 95% CI{dashed})")
-        figures[f"random-{_slug(str(target))}"] = fig
+        _add(figures, "random", str(target), fig)
     return figures
 
 
@@ -238,7 +252,7 @@ def cost_vs_accuracy(frame: pd.DataFrame) -> dict[str, Figure]:
             ax.set_ylabel(f"top-1 on {target.eval_dataset} (%)")
             ax.set_title(f"Accuracy on {target} against search cost")
             ax.legend(loc="best")
-        figures[f"cost-{_slug(str(target))}"] = fig
+        _add(figures, "cost", str(target), fig)
     return figures
 
 
@@ -249,15 +263,17 @@ def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, bytes]:
     draw reuses it (`savefig` alone lays the figure out again, in an extra draw, for every format). Saving
     runs under STYLE, so `svg.fonttype` keeps the SVG's text as text rather than paths.
     """
-    folder.mkdir(parents=True, exist_ok=True)
+    from nastransfer.runtime import atomic_write_bytes
+
     with matplotlib.rc_context(STYLE):
         fig.set_dpi(PNG_DPI)
         canvas = FigureCanvasAgg(fig)
         canvas.draw()
         fig.set_layout_engine(None)
-        buffer = io.BytesIO()
+        buffer, svg = io.BytesIO(), io.BytesIO()
         matplotlib.image.imsave(buffer, np.asarray(canvas.buffer_rgba()), format="png", dpi=PNG_DPI)
-        fig.savefig(folder / f"{name}.svg", format="svg")
+        fig.savefig(svg, format="svg")
+    atomic_write_bytes(folder / f"{name}.svg", svg.getvalue())  # a kill never leaves half a figure
     png = folder / f"{name}.png"
-    png.write_bytes(buffer.getvalue())
+    atomic_write_bytes(png, buffer.getvalue())
     return png, buffer.getvalue()

@@ -290,6 +290,24 @@ def _render_md(blocks: list[Block]) -> str:
     return "\n".join(parts)
 
 
+def _check_out(out_dir: Path) -> None:
+    """Where the report goes can hold folders: a file in the way is named instead of a traceback."""
+    for path in (out_dir, out_dir / "report", out_dir / "report" / FILES):
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{path}: is a file, not a folder; give --out a folder")
+
+
+def _report_folder(out_dir: Path) -> Path:
+    """`out_dir/report`, created."""
+    _check_out(out_dir)
+    folder = out_dir / "report"
+    try:
+        (folder / FILES).mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(f"{folder}: cannot create the report folder ({err.strerror})") from None
+    return folder
+
+
 def build_report_from_frame(
     frame: pd.DataFrame,
     out_dir: str | Path,
@@ -308,8 +326,7 @@ def build_report_from_frame(
             f"report format {unknown[0] if unknown else '(none)'!r} unknown; use html and/or md"
         )
     frame = check_frame(frame)
-    folder = Path(out_dir) / "report"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = _report_folder(Path(out_dir))
     blocks, figures = _blocks(frame, title, n_boot=n_boot, seed=seed)
     pngs = {name: plots.save_figure(fig, folder / FILES, name)[1] for name, fig in figures.items()}
     written = {}

@@ -9,6 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nastransfer.cli import MAX_SEED
+
 SPEC_HELP = "a published cell name (e.g. DARTS_V2), Genotype(...) text, an NB201 arch string, or a file"
 
 genotype_app = typer.Typer(
@@ -57,14 +59,19 @@ def show(spec: Annotated[str, typer.Argument(help=SPEC_HELP)]) -> None:
 @genotype_app.command()
 def params(
     spec: Annotated[str, typer.Argument(help=SPEC_HELP)],
-    C: Annotated[int | None, typer.Option("--C", help="initial channels (DARTS 36, NB201 16)")] = None,
-    layers: Annotated[
-        int | None, typer.Option(help="cells (DARTS, default 20) or cells per stage (NB201, default 5)")
+    C: Annotated[
+        int | None, typer.Option("--C", min=1, max=1024, help="initial channels (DARTS 36, NB201 16)")
     ] = None,
-    classes: Annotated[int, typer.Option(help="number of classes")] = 10,
+    layers: Annotated[
+        int | None,
+        typer.Option(min=1, max=200, help="cells (DARTS, default 20) or cells per stage (NB201, default 5)"),
+    ] = None,
+    classes: Annotated[int, typer.Option(min=1, max=100_000, help="number of classes")] = 10,
     stem: Annotated[str, typer.Option(help="DARTS stem: cifar or imagenet")] = "cifar",
-    image_size: Annotated[int, typer.Option(help="square input side in pixels, for FLOPs")] = 32,
-    in_channels: Annotated[int, typer.Option(help="input image channels")] = 3,
+    image_size: Annotated[
+        int, typer.Option(min=8, max=1024, help="square input side in pixels, for FLOPs")
+    ] = 32,
+    in_channels: Annotated[int, typer.Option(min=1, max=64, help="input image channels")] = 3,
 ) -> None:
     """Parameters (auxiliary head excluded) and multiply-adds of the evaluation network of a cell."""
     from nastransfer.errors import ConfigError
@@ -87,7 +94,7 @@ def params(
 @genotype_app.command()
 def sample(
     space: Annotated[str, typer.Option(help="search space: darts or nb201")] = "darts",
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="random seed")] = 0,
 ) -> None:
     """Print a uniformly random cell of a space (the random-sampling baseline's draw for this seed)."""
     from nastransfer.spaces import get_space

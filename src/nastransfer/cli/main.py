@@ -7,6 +7,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from nastransfer.errors import NastransferError
 
@@ -42,14 +43,40 @@ for _name in COMMAND_MODULES:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; bad input prints one line on stderr and returns 2 (usage errors too)."""
+    click = _click_exceptions()
     try:
-        app(args=argv, prog_name="nastransfer")
+        code = app(args=argv, prog_name="nastransfer", standalone_mode=False)
     except NastransferError as err:
-        Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {err}", soft_wrap=True)
-        return 2
+        return _error(str(err))
+    except click.NoArgsIsHelpError as err:  # a bare group: its help, as --help prints it
+        typer.echo(err.ctx.get_help() if err.ctx else err.format_message())
+        return err.exit_code
+    except click.UsageError as err:  # typer would draw a framed panel of many lines
+        where = f"{err.ctx.command_path}: " if err.ctx else ""
+        return _error(f"{where}{err.format_message()} (see --help)")
+    except click.ClickException as err:
+        return _error(err.format_message())
+    except typer.Abort:
+        return 130
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    return 0
+    return code if isinstance(code, int) else 0
+
+
+def _click_exceptions():
+    """The exceptions module of the click that typer runs on: vendored in newer typers, else click's."""
+    try:
+        from typer._click import exceptions
+    except ImportError:
+        from click import exceptions
+    return exceptions
+
+
+def _error(message: str) -> int:
+    """Print `message` as the one line of a failed command; its exit code is 2."""
+    line = escape(" ".join(message.split()))  # a message may hold `[random]`, which is not markup
+    Console(stderr=True, highlight=False).print(f"[bold red]error:[/] {line}", soft_wrap=True)
+    return 2
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from nastransfer.cli import MAX_SEED
 from nastransfer.errors import ConfigError
 
 FORMAT_CHOICES = {"html": ("html",), "md": ("md",), "both": ("html", "md")}
@@ -23,14 +24,14 @@ def report(
     out: Annotated[
         Path | None, typer.Option("--out", help="write report/ here instead of the run dir")
     ] = None,
-    n_boot: Annotated[int, typer.Option("--n-boot", help="bootstrap resamples per interval")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="seed of the bootstrap")] = 0,
+    n_boot: Annotated[
+        int, typer.Option("--n-boot", min=0, max=100_000, help="bootstrap resamples per interval")
+    ] = 1000,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="seed of the bootstrap")] = 0,
 ) -> None:
     """Analyse a run (agreement, ranks, random baseline, protocol effect) and write its report."""
     if format not in FORMAT_CHOICES:
         raise ConfigError(f"--format {format!r} unknown; use html, md or both")
-    if n_boot < 0:
-        raise ConfigError(f"--n-boot {n_boot} must be 0 or more")
     path = report_run(run, FORMAT_CHOICES[format], out_dir=out, n_boot=n_boot, seed=seed)
     typer.echo(str(path))
 
@@ -52,13 +53,14 @@ def report_run(
         raise ConfigError(f"run directory {run_dir} does not exist")
     if not any(run_dir.iterdir()):
         raise ConfigError(f"run directory {run_dir} is empty: run a study into it first")
+    title = f"NASTransfer study: {study.study_name(run_dir)}"  # a damaged resolved config is named first
     frame = study.load(run_dir)
     if frame.empty:
         raise ConfigError(f"run directory {run_dir} holds no results yet")
     return build_report_from_frame(
         frame,
         out_dir if out_dir is not None else run_dir,
-        title=f"NASTransfer study: {study.study_name(run_dir)}",
+        title=title,
         formats=formats,
         n_boot=n_boot,
         seed=seed,

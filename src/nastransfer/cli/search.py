@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from nastransfer.cli import MAX_SEED, check_output_file
 from nastransfer.errors import ConfigError
 
 SPACES = ("darts", "nb201")
@@ -29,7 +30,9 @@ def search_command(
     source: Annotated[str, typer.Option(help="Dataset to search on, e.g. fashion-mnist.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result JSON.")],
     space: Annotated[str, typer.Option(help="Search space: darts or nb201.")] = "darts",
-    seed: Annotated[int, typer.Option(help="Search seed (weights, data order, sampling).")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Search seed (weights, data order, sampling).")
+    ] = 0,
     workdir: Annotated[
         Path | None,
         typer.Option(help="Checkpoint folder; a rerun resumes from it (default: OUTPUT with suffix .work)."),
@@ -38,7 +41,9 @@ def search_command(
     proxy_per_class: Annotated[int | None, typer.Option(help="Proxy: N images per class.")] = None,
     proxy_fraction: Annotated[float | None, typer.Option(help="Proxy: this fraction of each class.")] = None,
     proxy_resolution: Annotated[int | None, typer.Option(help="Proxy: resize to PX pixels.")] = None,
-    proxy_seed: Annotated[int, typer.Option(help="Seed of the proxy's random choices.")] = 0,
+    proxy_seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="Seed of the proxy's random choices.")
+    ] = 0,
     epochs: Annotated[
         int | None, typer.Option(help="Override the method's published epochs (a plugin may publish none).")
     ] = None,
@@ -58,6 +63,7 @@ def search_command(
     from nastransfer.runtime import atomic_write_bytes
     from nastransfer.search import get, method_budget
 
+    check_output_file(output, "--output")
     if space not in SPACES:
         raise ConfigError(f"--space {space!r} is not one of {', '.join(SPACES)}")
     searcher = get(method, **({"device": device} if device else {}))

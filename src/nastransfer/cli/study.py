@@ -48,13 +48,17 @@ def run(
     view = _LiveView(console)
     try:
         with view:
-            summary = run_study(config, run_dir, on_update=view.update)
+            summary = run_study(config, run_dir, on_update=view.update, where=str(study))
     except KeyboardInterrupt:
         console.print(f"interrupted: unfinished tasks stay pending; rerun the command to resume ({run_dir})")
         raise typer.Exit(130) from None
     console.print(_counts_table(summary.counts, f"study {config.name!r} in {run_dir}"))
     if summary.failed:
-        console.print(f"[red]{len(summary.failed)} task(s) failed[/]; see `nastransfer status {run_dir}`")
+        console.print(
+            f"[red]{len(summary.failed)} task(s) failed[/] (first: {summary.cause}); "
+            f"see `nastransfer status {run_dir}`",
+            highlight=False,
+        )
     if report:
         _report(console, run_dir)
     if summary.failed:

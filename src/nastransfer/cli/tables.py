@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from nastransfer.cli import MAX_SEED
+
 tables_app = typer.Typer(help="Published benchmark tables: look up, search, compare.", no_args_is_help=True)
 TABLE_HELP = (
     "table name: nb201:<dataset>, graph:<dataset>, nb201-official:<path>:<dataset>, or nb201-file:<path>"
@@ -70,8 +72,10 @@ def search(
     method: Annotated[
         str, typer.Option(help="rs (random), re (regularised evolution), ls (local search)")
     ] = "re",
-    queries: Annotated[int, typer.Option(help="table queries the search may spend")] = 1000,
-    seed: Annotated[int, typer.Option(help="random seed")] = 0,
+    queries: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="table queries the search may spend")
+    ] = 1000,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="random seed")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print the whole result as JSON")] = False,
 ) -> None:
     """Run a black-box search on a table and print the cell it found."""

@@ -14,6 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nastransfer.cli import MAX_SEED, check_output_file
+
 
 def register(app: typer.Typer) -> None:
     """Add `train` and `protocols` to the app."""
@@ -30,7 +32,7 @@ def train(
     set_: Annotated[
         list[str] | None, typer.Option("--set", help="override a protocol field: field=value (repeatable)")
     ] = None,
-    seed: Annotated[int, typer.Option(help="training seed")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="training seed")] = 0,
     data_root: Annotated[Path | None, typer.Option(help="folder holding the dataset's files")] = None,
     workdir: Annotated[
         Path | None, typer.Option(help="checkpoints and log; rerunning resumes (default: runs/train/...)")
@@ -50,6 +52,7 @@ def train(
         shutdown_distributed,
     )
 
+    check_output_file(output, "--output")
     chosen = get_protocol(protocol, **parse_overrides(set_ or []))
     cell = load_genotype(genotype)
     if workdir is None:

@@ -34,12 +34,9 @@ class Budget:
     n_samples: int = 0
 
     def __post_init__(self) -> None:
-        for name in REQUIRED_FIELDS:
-            _require_int(name, getattr(self, name), minimum=1)
-        for name in ("warmup_epochs", "n_samples"):
-            _require_int(name, getattr(self, name), minimum=0)
-        if self.image_size is not None:
-            _require_int("image_size", self.image_size, minimum=4)
+        for name, (minimum, maximum) in LIMITS.items():
+            if name != "image_size" or self.image_size is not None:
+                _require_int(name, getattr(self, name), minimum, maximum)
         if isinstance(self.data_fraction, bool) or not isinstance(self.data_fraction, int | float):
             raise ConfigError(f"budget data_fraction must be a number, got {self.data_fraction!r}")
         if not 0.0 < self.data_fraction <= 1.0:
@@ -89,8 +86,24 @@ class Budget:
         return cls(**data)
 
 
-def _require_int(name: str, value: Any, minimum: int) -> None:
+#: (min, max) of the integer fields: the maxima are far above any published budget, low enough that
+#: a typo fails here rather than deep inside a search.
+LIMITS = {
+    "epochs": (1, 100_000),
+    "channels": (1, 4096),
+    "layers": (1, 200),
+    "batch_size": (1, 1 << 20),
+    "image_size": (4, 4096),
+    "warmup_epochs": (0, 100_000),
+    "n_samples": (0, 1_000_000),
+}
+
+
+def _require_int(name: str, value: Any, minimum: int, maximum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"budget {name} must be an integer, got {value!r}")
     if value < minimum:
         raise ConfigError(f"budget {name} must be >= {minimum}, got {value}")
+    if value > maximum:
+        raise ConfigError(f"budget {name} must be <= {maximum}, got {value}")
+

@@ -47,17 +47,7 @@ def get(name: str, **options: Any) -> Searcher:
     if name in _REGISTRY:
         cls, defaults = _REGISTRY[name]
         return _build(cls, name, {**defaults, **options}, keep_own_name=False)
-    target = _load(name)
-    if isinstance(target, type) and not issubclass(target, Searcher):
-        raise _not_a_searcher(name)
-    searcher = _build(target, name, options, keep_own_name=True)
-    if not isinstance(searcher, Searcher):
-        raise _not_a_searcher(name)
-    return searcher
-
-
-def _not_a_searcher(name: str) -> ConfigError:
-    return ConfigError(f"{name!r} is not a searcher: it does not subclass nastransfer.search.Searcher")
+    return _build(searcher_class(name), name, options, keep_own_name=True)
 
 
 def method_budget(name: str, changes: dict[str, Any]) -> Budget:
@@ -76,18 +66,32 @@ def method_budget(name: str, changes: dict[str, Any]) -> Budget:
     return Budget.from_dict(changes)
 
 
-def searcher_class(name: str) -> Any:
-    """The class (or, for a plugin, possibly a factory) that `get(name)` builds."""
-    return _REGISTRY[name][0] if name in _REGISTRY else _load(name)
+def searcher_class(name: str) -> type[Searcher]:
+    """The class `get(name)` builds, found without calling anything a config names.
+
+    A plugin or `module:Class` must be a `Searcher` subclass: a study file can name any attribute of
+    any module (`os:system`), so nothing is called before that check holds.
+    """
+    if name in _REGISTRY:
+        return _REGISTRY[name][0]
+    target = _load(name)
+    if not (isinstance(target, type) and issubclass(target, Searcher)):
+        raise ConfigError(f"{name!r} is not a searcher: expected a subclass of nastransfer.search.Searcher")
+    return target
 
 
 def _load(name: str) -> Any:
-    """The class (or factory) behind a plugin name or a `module:Class` path."""
+    """The attribute behind a plugin name or a `module:Class` path, loaded but not called."""
     plugins = _plugins()
     if name in plugins:
-        return plugins[name].load()
+        try:
+            return plugins[name].load()
+        except (ImportError, AttributeError) as err:
+            raise ConfigError(f"cannot load searcher plugin {name!r}: {err}") from None
     if ":" in name:
         module_name, _, attr = name.partition(":")
+        if not all(part.isidentifier() for part in [*module_name.split("."), attr]):
+            raise ConfigError(f"{name!r} is not a module:Class path")
         try:
             return getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as err:
@@ -95,19 +99,14 @@ def _load(name: str) -> Any:
     raise ConfigError(f"unknown search method {name!r} (known: {', '.join(names())}, or module:Class)")
 
 
-def _build(target: Any, name: str, options: dict[str, Any], keep_own_name: bool) -> Searcher:
-    """Construct `target` with its name already set, so the constructor's own errors can name it.
+def _build(cls: type[Searcher], name: str, options: dict[str, Any], keep_own_name: bool) -> Searcher:
+    """Construct `cls` with its name already set, so the constructor's own errors can name it.
 
     A registered class takes the name it was registered under (`darts` and `darts2` share one
     class); a plugin or `module:Class` keeps a name its class gives itself.
     """
-    if isinstance(target, type):
-        searcher = target.__new__(target)
-        if not (keep_own_name and getattr(target, "name", "")):
-            searcher.name = name
-        searcher.__init__(**options)
-        return searcher
-    searcher = target(**options) if callable(target) else target
-    if not getattr(searcher, "name", ""):
+    searcher = cls.__new__(cls)
+    if not (keep_own_name and getattr(cls, "name", "")):
         searcher.name = name
+    searcher.__init__(**options)
     return searcher

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nastransfer.errors import ConfigError
 from nastransfer.spaces import darts, nb201
 
 _NODE_STYLE = {"boxstyle": "round,pad=0.35", "linewidth": 1.0}
@@ -69,14 +70,26 @@ def _nb201_cell(ax, arch: nb201.Arch) -> None:
     _draw_graph(ax, positions, graph, "NAS-Bench-201 cell ('none' edges omitted)")
 
 
+def _check_output(path: Path, formats: dict[str, str]) -> None:
+    """The picture's format is known from its suffix and its path is free for a file."""
+    if path.suffix.lstrip(".").lower() not in formats:
+        known = ", ".join(f".{name}" for name in sorted(formats))
+        suffix = path.suffix or "(no suffix)"
+        raise ConfigError(f"{path}: unknown picture format {suffix!r}; use one of {known}")
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; name a picture file")
+
+
 def plot_cells(genotype: darts.Genotype | nb201.Arch, path: str | Path) -> Path:
     """Save a picture of the cell(s) to `path` (format from its suffix); DARTS gives normal above reduce."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.backend_bases import FigureCanvasBase
 
     path = Path(path)
+    _check_output(path, FigureCanvasBase.get_supported_filetypes())
     if isinstance(genotype, darts.Genotype):
         fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7))
         _darts_cell(top, genotype.normal, genotype.normal_concat, "normal cell")

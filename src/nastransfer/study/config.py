@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import math
 import os
 import re
 import tomllib
@@ -23,6 +24,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from nastransfer.errors import ConfigError, NastransferError
 
 TABLE_PROTOCOL = "table"
+MAX_NAME = 100  # names become directory and figure file names
+MAX_RANDOM = 100_000  # random-baseline cells: each is a task row and a training per setting
+
+#: Seeds feed numpy and torch generators, which take 0 <= seed < 2**32.
+Seed = Annotated[int, Field(ge=0, lt=2**32)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+
+
+SAFE_NAME = re.compile(r"[\w.\- ]+")
 
 
 class _Section(BaseModel):
@@ -46,13 +56,13 @@ class _DataFields(_Section):
 class SourceConfig(_DataFields):
     """A dataset a method searches on: a small dataset, a proxy set of a target, or a benchmark table."""
 
-    name: str = Field(min_length=1)
+    name: Name
     proxy_of: str | None = None
-    classes: int | list[str] | None = None
+    classes: Annotated[int, Field(ge=1)] | list[str] | None = None
     per_class: int | None = Field(default=None, ge=1)
     fraction: float | None = Field(default=None, gt=0, le=1)
-    resolution: int | None = Field(default=None, ge=4)
-    seed: int = 0
+    resolution: int | None = Field(default=None, ge=4, le=1024)
+    seed: Seed = 0
 
     @model_validator(mode="after")
     def _one_origin(self) -> SourceConfig:
@@ -92,18 +102,18 @@ class MethodConfig(_Section):
 class RandomConfig(_Section):
     """The random-sampling baseline: `n` cells drawn with seeds `seed`, `seed + 1`, ..."""
 
-    n: int = Field(default=0, ge=0)
-    seed: int = 0
+    n: int = Field(default=0, ge=0, le=MAX_RANDOM)
+    seed: Seed = 0
 
 
 class TargetConfig(_DataFields):
     """A large dataset (or table) the cells are transferred to, under each named protocol."""
 
-    name: str = Field(min_length=1)
+    name: Name
     protocols: list[str] = Field(default_factory=lambda: ["cpu-mini"], min_length=1)
     overrides: dict[str, Any] = Field(default_factory=dict)
     protocol_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    eval_seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    eval_seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
 
     @model_validator(mode="after")
     def _one_origin(self) -> TargetConfig:
@@ -118,7 +128,7 @@ class EvaluateConfig(_Section):
     on_source: bool = True
     source_protocol: str = "cpu-mini"
     source_overrides: dict[str, Any] = Field(default_factory=dict)
-    source_eval_seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    source_eval_seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
 
 
 class ExecutorConfig(_Section):
@@ -146,17 +156,25 @@ class ExecutorConfig(_Section):
 class StudyConfig(_Section):
     """One study: sources x methods x seeds, a random baseline, targets x protocols x eval seeds."""
 
-    name: str = Field(min_length=1)
+    name: Name
     space: str = "darts"
-    split_seed: int = 0
+    split_seed: Seed = 0
     sources: list[SourceConfig] = Field(min_length=1)
     methods: list[MethodConfig] = Field(default_factory=list)
-    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+    seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
     random: RandomConfig = Field(default_factory=RandomConfig)
     targets: list[TargetConfig] = Field(default_factory=list)
     budget: dict[str, Any] = Field(default_factory=dict)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_path(cls, name: str) -> str:
+        """The name is the default run directory's (`runs/NAME`): it must not reach outside `runs/`."""
+        if not SAFE_NAME.fullmatch(name) or set(name) <= {"."}:
+            raise ValueError("a study name may hold letters, digits, '.', '_', '-' and spaces, not a path")
+        return name
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)
@@ -182,6 +200,7 @@ def load_config(path: str | Path, check_references: bool = True) -> StudyConfig:
 
 def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: bool = True) -> StudyConfig:
     """Validate an already-parsed study (e.g. from `study.resolved.json`)."""
+    _check_finite(raw, where, ())
     try:
         config = StudyConfig.model_validate(raw)
     except ValidationError as err:
@@ -198,6 +217,18 @@ def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: 
     if check_references:
         _check_references(config, where)
     return config
+
+
+def _check_finite(value: Any, where: str, loc: tuple[Any, ...]) -> None:
+    """TOML and JSON can spell inf and nan; no setting of a study means either."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(where, key_path(loc), f"{value} is not a finite number")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_finite(item, where, (*loc, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_finite(item, where, (*loc, i))
 
 
 def key_path(loc: tuple[Any, ...] | list[Any]) -> str:
@@ -379,6 +410,8 @@ def check_dataset(name: str, root: str | None, options: dict[str, Any], where: s
                 f"dataset {name!r} takes no option {option!r} (options: {known})",
             )
     if spec.package is not None:
+        if root is not None:
+            raise _fail(where, f"{path}.root", f"dataset {name!r} ships in a Python package: no root")
         if importlib.util.find_spec(spec.package) is None:
             raise _fail(where, f"{path}.dataset", f"dataset {name!r} needs the Python package {spec.package}")
         return
@@ -427,12 +460,16 @@ def _check_override_fields(overrides: dict[str, Any], where: str, path: str) -> 
 
 def check_method(method: MethodConfig, where: str, path: str) -> Any:
     """The searcher exists (registry, plugin or module:Class) and accepts the method's params."""
-    from nastransfer.study.work import make_searcher
+    from nastransfer.study.work import searcher_factory
 
     try:
-        return make_searcher(method.name, method.params)
+        factory = searcher_factory(method.name)
     except NastransferError as err:
         raise _fail(where, f"{path}.name", str(err)) from None
+    try:
+        return factory(**method.params)
+    except NastransferError as err:
+        raise _fail(where, f"{path}.params", str(err)) from None
     except (TypeError, ValueError) as err:
         raise _fail(where, f"{path}.params", f"searcher {method.name!r} rejects its params ({err})") from None
 

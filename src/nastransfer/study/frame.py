@@ -69,16 +69,20 @@ def load(run_dir: str | Path) -> pd.DataFrame:
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:
-    """Write the results frame to `.csv` or `.parquet` (atomically: never half a file)."""
+    """Write the results frame to `.csv` or `.parquet`, whole or not at all."""
     destination = Path(destination)
-    frame = load(run_dir)
-    if destination.suffix == ".csv":
-        atomic_write_text(destination, frame.to_csv(index=False))
-    elif destination.suffix == ".parquet":
-        with atomic_writer(destination) as handle:
-            frame.to_parquet(handle, index=False)
-    else:
+    if destination.suffix not in (".csv", ".parquet"):
         raise ConfigError(
             f"{destination}: export writes .csv or .parquet, not {destination.suffix or 'no suffix'!r}"
         )
+    if destination.is_dir():
+        raise ConfigError(f"{destination}: is a folder; name a file to write")
+    if not destination.parent.is_dir():
+        raise ConfigError(f"{destination.parent}: no such folder to export into")
+    frame = load(run_dir)
+    if destination.suffix == ".csv":
+        atomic_write_text(destination, frame.to_csv(index=False))
+    else:
+        with atomic_writer(destination) as handle:
+            frame.to_parquet(handle, index=False)
     return destination

@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nastransfer.errors import ConfigError
+from nastransfer.errors import ConfigError, StoreError
 from nastransfer.runtime import atomic_write_bytes
 from nastransfer.study.config import StudyConfig, resolve_budget, target_overrides
 from nastransfer.study.executors import Executor, make_executor
+from nastransfer.study.lock import run_lock
 from nastransfer.study.planner import plan_study
-from nastransfer.study.store import Store
+from nastransfer.study.preflight import check_data
+from nastransfer.study.store import STORE_NAME, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
 from nastransfer.study.work import network_key, sample_cell
 
@@ -57,6 +59,7 @@ class RunSummary:
     run_dir: Path
     counts: dict[str, dict[str, int]]
     failed: list[str] = field(default_factory=list)
+    cause: str = ""
 
     @property
     def ok(self) -> bool:
@@ -68,23 +71,54 @@ def run_study(
     run_dir: str | Path,
     on_update: Callable[[Snapshot], None] | None = None,
     executor: Executor | None = None,
+    where: str | None = None,
 ) -> RunSummary:
-    """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`)."""
+    """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`).
+
+    Its data is checked first (`where`, e.g. the study file, starts each error message).
+    """
     run_dir = Path(run_dir)
     tasks = plan_study(config)
     resolved = resolved_config(config)
+    check_data(config, where or f"study {config.name!r}")
+    check_run_dir(run_dir)
     executor = executor or make_executor(config.executor)  # a bad executor setting fails before any file
     try:
-        prepare_run_dir(resolved, run_dir, len(tasks))
-        with Store.of_run(run_dir) as store:
-            store.add_tasks(tasks)
-            store.reopen_unfinished()
-            _Driver(store, tasks, executor, run_dir, config.executor.retries, on_update).run()
-            counts = store.status_counts()
-            failed = [row["key"] for row in store.tasks() if row["status"] == "failed"]
+        _make_dir(run_dir)
+        with run_lock(run_dir):
+            prepare_run_dir(resolved, run_dir, len(tasks))
+            with Store.of_run(run_dir) as store:
+                store.add_tasks(tasks)
+                store.reopen_unfinished()
+                _Driver(store, tasks, executor, run_dir, config.executor.retries, on_update).run()
+                counts = store.status_counts()
+                failed = [row for row in store.tasks() if row["status"] == "failed"]
     finally:
         executor.close()
-    return RunSummary(run_dir, counts, failed)
+    return RunSummary(run_dir, counts, [row["key"] for row in failed], _cause(failed))
+
+
+def check_run_dir(run_dir: Path) -> None:
+    """What is already in `run_dir` can be resumed: a directory, a readable store, a resolved config."""
+    if run_dir.exists() and not run_dir.is_dir():
+        raise StoreError(f"{run_dir}: exists and is not a directory; use another --dir")
+    if (run_dir / STORE_NAME).exists():
+        Store.of_run(run_dir, readonly=True).close()
+    if (run_dir / RESOLVED_NAME).exists():
+        _read_resolved(run_dir / RESOLVED_NAME)
+
+
+def _make_dir(run_dir: Path) -> None:
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreError(f"{run_dir}: cannot create the run directory ({err.strerror})") from None
+
+
+def _cause(failed: list[Any]) -> str:
+    """The last line of the first failure's traceback: what the run's summary line names."""
+    lines = (failed[0]["error"] or "").strip().splitlines() if failed else []
+    return lines[-1] if lines else ""
 
 
 def resolved_config(config: StudyConfig) -> dict[str, Any]:
@@ -114,7 +148,7 @@ def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> No
     resolved = {**resolved, "tasks": n_tasks}
     path = run_dir / RESOLVED_NAME
     if path.exists():
-        previous = json.loads(path.read_text())
+        previous = _read_resolved(path)
         if _identity(previous) != _identity(resolved):
             raise ConfigError(
                 f"{run_dir}: holds another study ({previous['config'].get('name')!r} with other settings); "
@@ -122,6 +156,20 @@ def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> No
             )
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, (json.dumps(resolved, indent=2, sort_keys=True) + "\n").encode())
+
+
+def _read_resolved(path: Path) -> dict[str, Any]:
+    """The resolved config a run directory holds; a damaged one is refused, never overwritten."""
+    try:
+        resolved = json.loads(path.read_bytes())
+        if isinstance(resolved, dict) and isinstance(resolved.get("config"), dict):
+            return resolved
+        problem = "not a resolved study"
+    except (OSError, ValueError) as err:
+        problem = f"unreadable ({type(err).__name__})"
+    raise StoreError(
+        f"{path}: {problem}; it is left as it is: restore it, or delete it to resume with the study file"
+    )
 
 
 def _identity(resolved: dict[str, Any]) -> str:

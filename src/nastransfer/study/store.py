@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nastransfer.errors import StoreError
 from nastransfer.study.tasks import Task
 
 STORE_NAME = "study.sqlite"
@@ -56,15 +57,38 @@ class Store:
 
     def __init__(self, path: str | Path, readonly: bool = False) -> None:
         self.path = Path(path)
-        if readonly:
-            self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
-        else:
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        if self.path.exists() and not self.path.is_file():
+            raise StoreError(f"{self.path}: is not a file; move it away or use another run directory")
+        try:
+            if readonly:
+                self._db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                self._db = sqlite3.connect(self.path, isolation_level=None, timeout=30.0)
+        except sqlite3.DatabaseError as err:
+            raise _damaged(self.path, err) from None
+        try:
+            self._check()
+            if not readonly:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._migrate()
+        except BaseException as err:
+            self._db.close()
+            if isinstance(err, sqlite3.DatabaseError):
+                raise _damaged(self.path, err) from None
+            raise
         self._db.row_factory = sqlite3.Row
-        if not readonly:
-            self._migrate()
+
+    def _check(self) -> None:
+        """A damaged file or one from a newer nastransfer is refused before anything reads or writes it."""
+        problem = self._db.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise sqlite3.DatabaseError(problem)
+        if self.version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer nastransfer (schema {self.version}; this one reads up "
+                f"to {SCHEMA_VERSION}); upgrade nastransfer to use it"
+            )
 
     @classmethod
     def of_run(cls, run_dir: str | Path, readonly: bool = False) -> Store:
@@ -254,6 +278,13 @@ class Store:
     def query(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
         """Read-only access for the results frame and the status table."""
         return self._db.execute(sql, params).fetchall()
+
+
+def _damaged(path: Path, err: sqlite3.DatabaseError) -> StoreError:
+    return StoreError(
+        f"{path}: damaged or not a study store ({err}); it is left as it is: "
+        "restore it from a copy or use another run directory"
+    )
 
 
 def _statements(script: str) -> list[str]:

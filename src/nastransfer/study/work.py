@@ -15,7 +15,12 @@ from nastransfer.study.tasks import canonical_json
 
 
 def make_searcher(name: str, params: dict[str, Any]):
-    """The registry's searcher `name` (or `module:Class`), built with the method's params.
+    """The registry's searcher `name` (or `module:Class`), built with the method's params."""
+    return searcher_factory(name)(**params)
+
+
+def searcher_factory(name: str):
+    """What builds searcher `name`, checked to be a searcher before anything is called.
 
     The black-box searchers of benchmark tables register when `nastransfer.tabular` is imported.
     """
@@ -24,7 +29,7 @@ def make_searcher(name: str, params: dict[str, Any]):
     if name not in search.names():
         with contextlib.suppress(ImportError):
             import nastransfer.tabular  # noqa: F401
-    return search.get(name, **params)
+    return search.resolve(name)
 
 
 def cell_space(space: str, table: str | None = None):

@@ -19,17 +19,21 @@ from nastransfer.errors import ConfigError
 class Protocol(BaseModel):
     """How to train one network on one dataset (final training, not search)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     name: str
     description: str = ""
     # schedule and batch
-    epochs: int = Field(ge=1)
-    batch_size: int = Field(ge=1, description="global batch; each of N data-parallel ranks takes batch/N")
-    eval_batch_size: int = Field(default=256, ge=1)
+    epochs: int = Field(ge=1, le=100_000)
+    batch_size: int = Field(
+        ge=1, le=1 << 20, description="global batch; each of N data-parallel ranks takes batch/N"
+    )
+    eval_batch_size: int = Field(default=256, ge=1, le=1 << 20)
     # network
-    channels: int = Field(ge=1, description="initial channels C (NB201: its C)")
-    layers: int = Field(ge=1, description="cells (NB201: N = max(1, (layers - 2) // 3) cells per stage)")
+    channels: int = Field(ge=1, le=4096, description="initial channels C (NB201: its C)")
+    layers: int = Field(
+        ge=1, le=200, description="cells (NB201: N = max(1, (layers - 2) // 3) cells per stage)"
+    )
     stem: Literal["cifar", "imagenet"] = "cifar"
     # optimiser: SGD with momentum
     lr: float = Field(gt=0)
@@ -54,7 +58,9 @@ class Protocol(BaseModel):
     cutout: int = Field(default=0, ge=0)
     policy: Literal["autoaugment", "randaugment"] | None = None
     # data
-    image_size: int | None = Field(default=None, ge=1, description="train/test resolution (None: dataset's)")
+    image_size: int | None = Field(
+        default=None, ge=1, le=4096, description="train/test resolution (None: dataset's)"
+    )
     data_fraction: float = Field(default=1.0, gt=0, le=1, description="stratified fraction of the train part")
     test_fraction: float = Field(
         default=1.0, gt=0, le=1, description="stratified fraction of the test part (quick runs only)"
