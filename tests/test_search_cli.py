@@ -154,5 +154,5 @@ def test_registry_names_a_searcher_before_its_constructor_can_fail():
     with pytest.raises(ConfigError, match="^darts2: order must be 1"):
         search.get("darts2", order=3)
     EchoSearcher().check("darts", Budget.paper("darts"))  # the interface's check accepts any budget
-    with pytest.raises(ConfigError, match="does not subclass nastransfer.search.Searcher"):
+    with pytest.raises(ConfigError, match="is not a searcher: expected a subclass of"):
         search.get("builtins:dict")

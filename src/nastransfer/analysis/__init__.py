@@ -26,7 +26,7 @@ from nastransfer.analysis.methods import (
     versus_random,
 )
 from nastransfer.analysis.questions import Section, answer_questions
-from nastransfer.analysis.report import build_report_from_frame
+from nastransfer.analysis.report import build_report_from_frame, check_report_dir
 
 __all__ = [
     "METRICS",
@@ -40,6 +40,7 @@ __all__ = [
     "build_report_from_frame",
     "cell_scores",
     "check_frame",
+    "check_report_dir",
     "compare_settings",
     "kendall_tau_b",
     "method_stats",

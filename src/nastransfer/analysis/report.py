@@ -290,7 +290,7 @@ def _render_md(blocks: list[Block]) -> str:
     return "\n".join(parts)
 
 
-def _check_out(out_dir: Path) -> None:
+def check_report_dir(out_dir: Path) -> None:
     """Where the report goes can hold folders: a file in the way is named instead of a traceback."""
     for path in (out_dir, out_dir / "report", out_dir / "report" / FILES):
         if path.exists() and not path.is_dir():
@@ -299,7 +299,7 @@ def _check_out(out_dir: Path) -> None:
 
 def _report_folder(out_dir: Path) -> Path:
     """`out_dir/report`, created."""
-    _check_out(out_dir)
+    check_report_dir(out_dir)
     folder = out_dir / "report"
     try:
         (folder / FILES).mkdir(parents=True, exist_ok=True)

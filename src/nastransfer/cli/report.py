@@ -47,12 +47,14 @@ def report_run(
     """The run's results frame (from `study`) analysed into its report (by `analysis`), titled with the
     study's name, in the run directory (or `out_dir`). Only here do the two packages meet."""
     from nastransfer import study
-    from nastransfer.analysis import build_report_from_frame
+    from nastransfer.analysis import build_report_from_frame, check_report_dir
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory {run_dir} does not exist")
     if not any(run_dir.iterdir()):
         raise ConfigError(f"run directory {run_dir} is empty: run a study into it first")
+    if out_dir is not None:
+        check_report_dir(out_dir)
     title = f"NASTransfer study: {study.study_name(run_dir)}"  # a damaged resolved config is named first
     frame = study.load(run_dir)
     if frame.empty:

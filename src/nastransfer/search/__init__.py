@@ -17,6 +17,7 @@ from nastransfer.search.registry import (
     method_budget,
     names,
     register,
+    resolve,
     searcher_class,
 )
 from nastransfer.search.unrolled import exact_hvp, finite_difference_hvp, unrolled_arch_gradients
@@ -35,6 +36,7 @@ __all__ = [
     "method_budget",
     "names",
     "register",
+    "resolve",
     "sample_cells",
     "searcher_class",
     "unrolled_arch_gradients",

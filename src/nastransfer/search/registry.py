@@ -7,6 +7,7 @@ is all the registry needs to answer both "build it" and "what does the paper spe
 
 from __future__ import annotations
 
+import functools
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -48,6 +49,12 @@ def get(name: str, **options: Any) -> Searcher:
         cls, defaults = _REGISTRY[name]
         return _build(cls, name, {**defaults, **options}, keep_own_name=False)
     return _build(searcher_class(name), name, options, keep_own_name=True)
+
+
+def resolve(name: str) -> Callable[..., Searcher]:
+    """What builds searcher `name` (`get` with the name bound), its class found and checked first."""
+    searcher_class(name)
+    return functools.partial(get, name)
 
 
 def method_budget(name: str, changes: dict[str, Any]) -> Budget:
