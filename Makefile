@@ -14,9 +14,10 @@ setup: $(STAMP) system
 
 # `$(INSTALL) ARGS` is `pip install ARGS` done by uv (installed into the venv by pip: it installs
 # the same lock several times faster); where uv is absent or fails, pip does the install itself.
-# uv reads no pip.conf: pip's find-links ($$PIP_FIND_LINKS, e.g. a local torch CPU wheel) are passed on.
+# uv reads no pip.conf: pip's find-links ($PIP_FIND_LINKS, e.g. a local torch CPU wheel) are passed on.
+# --compile-bytecode, as pip does: without .pyc files every command start compiles typer, rich, pydantic.
 UV_VERSION := 0.13.8
-INSTALL = $(SHELL) -c '[ -x $(BIN)/uv ] && $(BIN)/uv pip install -q --python $(BIN)/python \
+INSTALL = $(SHELL) -c '[ -x $(BIN)/uv ] && $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python \
 	  $${PIP_FIND_LINKS:+--find-links "$$PIP_FIND_LINKS"} "$$@" || $(BIN)/pip install -q "$$@"' install
 
 $(BIN)/python:

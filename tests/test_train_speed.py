@@ -83,7 +83,7 @@ def test_a_measurement_is_cached_and_leaves_model_and_rng_alone(monkeypatch):
     assert set(first) == {"fp32_s", "bf16_s"} and all(v > 0 for v in first.values())
     assert torch.equal(torch.get_rng_state(), rng)
     assert all(torch.equal(v, weights[k]) for k, v in net.state_dict().items())
-    monkeypatch.setattr(speed, "_seconds_per_step", lambda *a: pytest.fail("measured twice"))
+    monkeypatch.setattr(speed, "seconds_per_step", lambda *a: pytest.fail("measured twice"))
     assert step_timing(tiny_net(), CPU, (8, 1, 8, 8), with_bf16=True) == first
     assert len(json.loads(speed.cache_path().read_text())) == 1
 

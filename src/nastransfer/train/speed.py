@@ -107,7 +107,7 @@ def step_timing(
     try:
         for name in wanted:
             dtype = torch.bfloat16 if name == "bf16_s" else None
-            entry[name] = _seconds_per_step(model, device, batch_shape, dtype)
+            entry[name] = seconds_per_step(model, device, batch_shape, dtype)
     finally:
         restore_rng(rng)
     cache = _read_cache()  # another worker may have written meanwhile
@@ -117,7 +117,7 @@ def step_timing(
     return entry
 
 
-def _seconds_per_step(
+def seconds_per_step(
     model: nn.Module, device: torch.device, batch_shape: tuple[int, ...], dtype: torch.dtype | None
 ) -> float:
     """Best time of an SGD step of a copy of ``model`` on random data (its weights untouched)."""
