@@ -91,4 +91,14 @@ def loss_gradients(
 
 def net_dtype(net: nn.Module) -> torch.dtype:
     parameter = next(net.parameters(), None)
-    return parameter.dtype if parameter is not None else torch.get_defaultnet_dtype()
+    return parameter.dtype if parameter is not None else torch.get_default_dtype()
+
+
+def sum_products(weights: list[torch.Tensor], grads: list[torch.Tensor | None], absolute: bool) -> float:
+    """sum over layers of sum(w * g) (of |w * g| when `absolute`); layers without a gradient add 0."""
+    total = 0.0
+    for w, g in zip(weights, grads, strict=True):
+        if g is not None:
+            product = w.detach() * g.detach()
+            total += float((product.abs() if absolute else product).sum())
+    return total

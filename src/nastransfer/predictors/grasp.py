@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from nastransfer.predictors.base import Batch, Predictor, loss_gradients
+from nastransfer.predictors.base import Batch, Predictor, loss_gradients, sum_products
 from nastransfer.predictors.registry import register
 
 
@@ -27,4 +27,4 @@ class Grasp(Predictor):
         if not z.requires_grad:  # the loss is linear in every weight: H g = 0
             return 0.0
         hg = torch.autograd.grad(z, weights, allow_unused=True)
-        return float(sum(float((-w.detach() * h).sum()) for w, h in zip(weights, hg, strict=True) if h is not None))
+        return -sum_products(weights, list(hg), absolute=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from torch import nn
 
-from nastransfer.predictors.base import Batch, Predictor, loss_gradients
+from nastransfer.predictors.base import Batch, Predictor, loss_gradients, sum_products
 from nastransfer.predictors.registry import register
 
 
@@ -21,4 +21,4 @@ class Snip(Predictor):
 
     def score(self, net: nn.Module, batch: Batch) -> float:
         weights, grads = loss_gradients(net, batch)
-        return float(sum(float((w.detach() * g).abs().sum()) for w, g in zip(weights, grads, strict=True)))
+        return sum_products(weights, grads, absolute=True)

@@ -17,7 +17,7 @@ import copy
 import torch
 from torch import nn
 
-from nastransfer.predictors.base import Batch, Predictor, logits, scored_layers
+from nastransfer.predictors.base import Batch, Predictor, logits, scored_layers, sum_products
 from nastransfer.predictors.registry import register
 
 
@@ -46,5 +46,4 @@ class SynFlow(Predictor):
         layers = scored_layers(linear)
         weights = [layer.weight for layer in layers]
         grads = torch.autograd.grad(logits(linear, ones).sum(), weights, allow_unused=True)
-        total = sum(float((w.detach() * g).abs().sum()) for w, g in zip(weights, grads, strict=True) if g is not None)
-        return float(total)
+        return sum_products(weights, grads, absolute=True)
