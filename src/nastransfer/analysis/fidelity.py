@@ -48,6 +48,16 @@ class ProxyScores:
         return f"{self.proxy} on {self.source}" if self.source else self.proxy
 
 
+def from_scores_frame(frame: pd.DataFrame) -> tuple[list[ProxyScores], pd.Series]:
+    """The proxies of a scores frame (cell, proxy, source, score, target, cost_s) and the target's scores."""
+    proxies = [
+        ProxyScores(proxy, source, group.set_index("cell")["score"].astype(float), group["cost_s"].sum())
+        for (proxy, source), group in frame.groupby(["proxy", "source"], sort=False)
+    ]
+    target = frame.drop_duplicates("cell").set_index("cell")["target"].astype(float)
+    return proxies, target
+
+
 def top_k(n: int, fraction: float) -> int:
     """The k of a top-`fraction` overlap among n cells: at least one."""
     return max(1, round(fraction * n))
@@ -214,6 +224,23 @@ def recommendation(
 
 def _fmt(row: pd.Series, name: str) -> str:
     return Estimate(row[name], row[f"{name}_low"], row[f"{name}_high"]).format()
+
+
+def display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The fidelity table as text cells for a terminal or the report: estimates with their intervals."""
+    return pd.DataFrame(
+        {
+            "proxy": table["label"],
+            "cells": table["cells"].astype(int).astype(str),
+            "Kendall tau": [_fmt(r, "kendall") for _, r in table.iterrows()],
+            "Spearman rho": [_fmt(r, "spearman") for _, r in table.iterrows()],
+            "top 5 %": [_fmt(r, "top5") for _, r in table.iterrows()],
+            "top 10 %": [_fmt(r, "top10") for _, r in table.iterrows()],
+            "s per cell": [f"{v:.3g}" for v in table["cost_per_cell_s"]],
+            "s in all": [f"{v:.3g}" for v in table["cost_s"]],
+            "Pareto": ["yes" if v else "" for v in table["pareto"]],
+        }
+    )
 
 
 def json_records(table: pd.DataFrame) -> list[dict]:
