@@ -1,7 +1,9 @@
 """The cells of a fidelity measurement and their target scores, from a benchmark table.
 
 The cells are a seeded uniform sample without replacement of the cells the table holds (all of
-them when K covers the table), so the ground truth of every chosen cell is known.
+them when K covers the table), so the ground truth of every chosen cell is known. They come in the
+sample's random order, so the first k of them are themselves a uniform sample: a costly proxy
+scores a prefix of the cells a cheap one scores.
 """
 
 from __future__ import annotations
@@ -32,14 +34,12 @@ def target_table(target: str, space: str) -> Table:
 
 
 def choose_cells(table: Table, k: int, seed: int) -> list[Any]:
-    """K cells of the table, uniformly without replacement by `seed`, in canonical-key order."""
+    """min(K, all) cells of the table, uniformly without replacement by `seed`, in random order."""
     if k < 3:
         raise ConfigError(f"a fidelity measurement needs at least 3 cells, got {k}")
     keys = sorted(table.records)
-    if k < len(keys):
-        chosen = np.random.default_rng(seed).choice(len(keys), size=k, replace=False)
-        keys = [keys[i] for i in sorted(chosen)]
-    return [table.records[key][0] for key in keys]
+    order = np.random.default_rng(seed).permutation(len(keys))[:k]
+    return [table.records[keys[i]][0] for i in order]
 
 
 def target_scores(table: Table, cells: list[Any]) -> pd.Series:

@@ -9,10 +9,11 @@ device-seconds). `analysis.fidelity` reads it; studies store and export it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 import pandas as pd
 
+from nastransfer import predictors
+from nastransfer.data import load_dataset
 from nastransfer.proxies.cells import choose_cells, table_input, target_scores, target_table
 from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
 from nastransfer.runtime import progress
@@ -55,13 +56,16 @@ def measure_zero_cost(
     chosen = choose_cells(table, cells, seed)
     truth = target_scores(table, chosen)
     setup = setup or ZeroCostSetup()
+    for proxy in proxies:
+        predictors.get(proxy)  # an unknown name fails before any data is read
     parts = []
-    pairs = [(p, s) for s in sources for p in proxies]
-    with progress(len(pairs) * len(chosen), "zero-cost proxies", enabled=show_progress) as update:
-        for proxy, source in pairs:
-            scores, cost = zero_cost_scores(
-                proxy, chosen, replace(setup, source=source), target_input=table_input(target), seed=seed,
-                on_cell=update,
-            )
-            parts.append(scores_frame(chosen, truth, proxy, source, scores, cost.device_s))
+    total = len(sources) * len(proxies) * len(chosen)
+    with progress(total, "zero-cost proxies", enabled=show_progress) as update:
+        for source in sources:
+            dataset = load_dataset(source) if source else None
+            for proxy in proxies:
+                scores, cost = zero_cost_scores(
+                    proxy, chosen, dataset, setup, target_input=table_input(target), seed=seed, on_cell=update
+                )
+                parts.append(scores_frame(chosen, truth, proxy, source, scores, cost.device_s))
     return pd.concat(parts, ignore_index=True)

@@ -9,13 +9,14 @@ target's published size (NB201: C=16, N=5) with the source's channels and classe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 
 from nastransfer import predictors
-from nastransfer.data import Augment, BatchLoader, load_dataset, paper_splits
+from nastransfer.data import Augment, BatchLoader, Dataset, paper_splits
 from nastransfer.errors import ConfigError
 from nastransfer.runtime import Cost
 
@@ -25,23 +26,21 @@ NB201_SIZE = {"C": 16, "N": 5}
 
 @dataclass(frozen=True)
 class ZeroCostSetup:
-    """How the networks are built and fed: the source (\"\" for data-free on the target's shape)."""
+    """How the scored networks are built and fed."""
 
-    source: str = ""
     batch_size: int = BATCH_SIZE
     net: dict[str, int] = field(default_factory=lambda: dict(NB201_SIZE))
     dtype: str = "float32"
 
 
-def source_batch(source: str, batch_size: int, seed: int) -> tuple[predictors.Batch, int]:
-    """A seeded batch of `source`'s training split, normalised by its statistics, and its class count."""
+def source_batch(dataset: Dataset, batch_size: int, seed: int) -> predictors.Batch:
+    """A seeded batch of the dataset's training split (the paper's 40 %), normalised by its statistics."""
     if batch_size < 2:
         raise ConfigError(f"zero-cost batch size must be >= 2, got {batch_size}")
-    dataset = load_dataset(source)
     train = paper_splits(dataset, seed=0).train
     loader = BatchLoader(train, min(batch_size, len(train)), shuffle=True, seed=seed, augment=Augment())
     x, y = next(iter(loader))
-    return predictors.Batch(x, y), dataset.num_classes
+    return predictors.Batch(x, y)
 
 
 def shape_batch(shape: tuple[int, int, int], classes: int, batch_size: int, seed: int) -> predictors.Batch:
@@ -54,16 +53,17 @@ def shape_batch(shape: tuple[int, int, int], classes: int, batch_size: int, seed
 def zero_cost_scores(
     name: str,
     cells: list[Any],
+    source: Dataset | None,
     setup: ZeroCostSetup,
     *,
     target_input: tuple[tuple[int, int, int], int],
     seed: int,
-    on_cell=None,
+    on_cell: Callable[[], None] | None = None,
 ) -> tuple[list[float], Cost]:
-    """The predictor's score of each cell (the source batch's loading is not part of the cost)."""
+    """The predictor's score of each cell on a batch of `source` (None: the target's input shape)."""
     predictor = predictors.get(name)
-    if setup.source:
-        batch, classes = source_batch(setup.source, setup.batch_size, seed)
+    if source is not None:
+        batch, classes = source_batch(source, setup.batch_size, seed), source.num_classes
     elif predictor.needs_data:
         raise ConfigError(f"zero-cost predictor {name} needs a source dataset (it reads a batch of images)")
     else:
