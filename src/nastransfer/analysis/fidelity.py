@@ -28,6 +28,7 @@ from nastransfer.analysis.agreement import (
     spearman_rho,
     top_k_overlap,
 )
+from nastransfer.results_columns import FIDELITY_METHOD, PROXY_ROLE
 
 TOP_FRACTIONS = {"top5": 0.05, "top10": 0.10}
 STATISTICS = ("kendall", "spearman", *TOP_FRACTIONS)
@@ -56,6 +57,27 @@ def from_scores_frame(frame: pd.DataFrame) -> tuple[list[ProxyScores], pd.Series
     ]
     target = frame.drop_duplicates("cell").set_index("cell")["target"].astype(float)
     return proxies, target
+
+
+def split_fidelity(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the fidelity rows of a results frame as a scores frame, the remaining results frame)."""
+    is_fidelity = (frame["eval_role"] == PROXY_ROLE) | (frame["method"] == FIDELITY_METHOD)
+    rest = frame[~is_fidelity].reset_index(drop=True)
+    rows = frame[is_fidelity]
+    proxies = rows[rows["eval_role"] == PROXY_ROLE]
+    target = rows[rows["eval_role"] != PROXY_ROLE].drop_duplicates("cell").set_index("cell")["top1"]
+    scores = pd.DataFrame(
+        {
+            "cell": proxies["cell"],
+            "genotype": proxies["genotype"],
+            "proxy": proxies["method"],
+            "source": proxies["source"],
+            "score": proxies["top1"].astype(float),
+            "target": proxies["cell"].map(target).astype(float),
+            "cost_s": proxies["eval_device_s"].astype(float),
+        }
+    ).reset_index(drop=True)
+    return scores, rest
 
 
 def top_k(n: int, fraction: float) -> int:

@@ -21,6 +21,7 @@ import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study.fidelity_config import FidelityConfig, check_fidelity
 
 TABLE_PROTOCOL = "table"
 
@@ -157,6 +158,7 @@ class StudyConfig(_Section):
     budget: dict[str, Any] = Field(default_factory=dict)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    fidelity: FidelityConfig | None = None
 
     def source(self, name: str) -> SourceConfig:
         return next(s for s in self.sources if s.name == name)
@@ -197,6 +199,8 @@ def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: 
     _check_nproc_names(config, where)
     if check_references:
         _check_references(config, where)
+        if config.fidelity is not None:
+            check_fidelity(config, where)
     return config
 
 

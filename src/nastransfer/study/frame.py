@@ -2,7 +2,7 @@
 
 Columns are exactly those of docs/architecture.md, defined in `nastransfer.results_columns`. A cell found
 twice (two methods, two seeds) has one training per setting but one row per finding, so each method is
-credited with its own cell.
+credited with its own cell. A `[fidelity]` section adds its proxy and target rows (`study.fidelity_frame`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import pandas as pd
 
 from nastransfer.errors import ConfigError
 from nastransfer.results_columns import COLUMNS
+from nastransfer.study.fidelity_frame import fidelity_records
 from nastransfer.study.store import STORE_NAME, Store
 
 _QUERY = """
@@ -37,6 +38,7 @@ def load(run_dir: str | Path) -> pd.DataFrame:
         raise ConfigError(f"{run_dir}: not a study run directory (no {STORE_NAME})")
     with Store.of_run(run_dir, readonly=True) as store:
         rows = store.query(_QUERY)
+        proxy_records = fidelity_records(store)
     records = []
     for row in rows:
         spec = json.loads(row["spec"])
@@ -64,7 +66,7 @@ def load(run_dir: str | Path) -> pd.DataFrame:
                 "eval_device_s": row["eval_device_s"] or 0.0,
             }
         )
-    return pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    return pd.DataFrame.from_records(records + proxy_records, columns=list(COLUMNS))
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:

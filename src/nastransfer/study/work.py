@@ -20,7 +20,7 @@ from nastransfer.study.tasks import canonical_json
 
 
 def run_task(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one search or evaluation in this process; the result or the traceback comes back as data."""
+    """Run one search, evaluation or proxy scoring here; the result or the traceback comes back as data."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         import torch
@@ -31,6 +31,10 @@ def run_task(payload: dict[str, Any]) -> dict[str, Any]:
         workdir.mkdir(parents=True, exist_ok=True)
         if payload["kind"] == "search":
             result = _search(payload["spec"], workdir)
+        elif payload["kind"] == "fidelity":
+            from nastransfer.proxies.task import run_proxy_task
+
+            result = run_proxy_task(payload["spec"], workdir, lambda spec: load_data(canonical_json(spec)))
         else:
             nproc, threads = int(payload.get("nproc", 1)), payload.get("threads")
             result = evaluate(payload["spec"], payload.get("genotype"), workdir, nproc, threads)
