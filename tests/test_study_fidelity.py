@@ -102,7 +102,7 @@ def test_rerun_resumes_without_new_work_and_export_has_the_scores(run_dir, tmp_p
 def test_report_has_the_proxy_fidelity_section(run_dir):
     text = (run_dir / "report" / "report.md").read_text()
     assert "## Proxy fidelity" in text and "Proxy fidelity table" in text and "Use " in text
-    assert (run_dir / "report" / "report_files" / "proxy-fidelity-pareto.png").is_file()
+    assert (run_dir / "report" / "report_files" / "proxy-fidelity-pareto-nb201-cifar10.png").is_file()
 
 
 @pytest.mark.parametrize(
@@ -121,3 +121,66 @@ def test_bad_fidelity_sections_exit_2_naming_the_key(tmp_path, capsys, old, new,
     assert main(["run", str(tmp_path / "bad.toml"), "--dir", str(tmp_path / "run")]) == 2
     err = capsys.readouterr().err
     assert message in err and "fidelity" in err and not (tmp_path / "run").exists()
+
+
+GRAPH_STUDY = """
+name = "tiny-graph-fidelity"
+space = "graph"
+
+[[sources]]
+name = "cora"
+table = "graph:cora"
+
+[[sources]]
+name = "citeseer"
+table = "graph:citeseer"
+
+[[sources]]
+name = "proteins"
+table = "graph:proteins"
+
+[evaluate]
+on_source = false
+
+[fidelity]
+target = ["graph:cora", "graph:citeseer"]
+cells = 30
+n_boot = 30
+
+[[fidelity.proxies]]
+kind = "table"
+source = "cora"
+cost_per_cell_s = 0.027
+
+[[fidelity.proxies]]
+kind = "table"
+source = "citeseer"
+cost_per_cell_s = 0.033
+
+[[fidelity.proxies]]
+kind = "table"
+source = "proteins"
+cost_per_cell_s = 1.3
+
+[executor]
+workers = 1
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nas_bench_graph") is None, reason="needs nas-bench-graph")
+def test_tables_as_proxies_of_each_other(tmp_path):
+    (tmp_path / "graph.toml").write_text(GRAPH_STUDY)
+    assert main(["run", str(tmp_path / "graph.toml"), "--dir", str(tmp_path / "run")]) == 0
+    proxies = load(tmp_path / "run").query("eval_role == 'proxy'")
+    pairs = set(zip(proxies["method"], proxies["eval_dataset"], strict=True))
+    assert pairs == {
+        ("graph:citeseer", "graph:cora"),
+        ("graph:proteins", "graph:cora"),
+        ("graph:cora", "graph:citeseer"),
+        ("graph:proteins", "graph:citeseer"),
+    }  # a table is no proxy of itself
+    cora = proxies[(proxies["method"] == "graph:cora")]
+    assert cora["eval_device_s"].tolist() == pytest.approx([0.027] * 30)
+    assert proxies[proxies["method"] == "graph:proteins"]["top1"].isna().any()  # cells proteins lacks
+    text = (tmp_path / "run" / "report" / "report.md").read_text()
+    assert "Proxy fidelity to graph:cora" in text and "Proxy fidelity to graph:citeseer" in text

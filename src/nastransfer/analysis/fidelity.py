@@ -50,7 +50,8 @@ class ProxyScores:
 
 
 def from_scores_frame(frame: pd.DataFrame) -> tuple[list[ProxyScores], pd.Series]:
-    """The proxies of a scores frame (cell, proxy, source, score, target, cost_s) and the target's scores."""
+    """The proxies of a scores frame of one target (cell, proxy, source, score, target, cost_s) and the
+    target's scores."""
     proxies = [
         ProxyScores(proxy, source, group.set_index("cell")["score"].astype(float), group["cost_s"].sum())
         for (proxy, source), group in frame.groupby(["proxy", "source"], sort=False)
@@ -65,7 +66,8 @@ def split_fidelity(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rest = frame[~is_fidelity].reset_index(drop=True)
     rows = frame[is_fidelity]
     proxies = rows[rows["eval_role"] == PROXY_ROLE]
-    target = rows[rows["eval_role"] != PROXY_ROLE].drop_duplicates("cell").set_index("cell")["top1"]
+    target = rows[rows["eval_role"] != PROXY_ROLE].set_index(["cell", "eval_dataset"])["top1"]
+    keys = pd.MultiIndex.from_arrays([proxies["cell"], proxies["eval_dataset"]])
     scores = pd.DataFrame(
         {
             "cell": proxies["cell"],
@@ -73,8 +75,9 @@ def split_fidelity(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             "proxy": proxies["method"],
             "source": proxies["source"],
             "score": proxies["top1"].astype(float),
-            "target": proxies["cell"].map(target).astype(float),
-            "cost_s": proxies["eval_device_s"].astype(float),
+            "target": target.reindex(keys).to_numpy(dtype=float),
+            "cost_s": proxies["eval_device_s"].astype(float).to_numpy(),
+            "target_name": proxies["eval_dataset"],
         }
     ).reset_index(drop=True)
     return scores, rest

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from nastransfer.analysis.plots import STYLE, _figure
+from nastransfer.analysis.plots import STYLE, _figure, _slug
 
 FIGURE = "proxy-fidelity-pareto"
 
@@ -59,4 +59,4 @@ def pareto_plot(table: pd.DataFrame, target: str = "") -> dict[str, Figure]:
             min(0.0, rows["kendall_low"].min()) - 0.05, 1.0 if math.isnan(top) else min(1.0, top + 0.1)
         )
         ax.legend(loc="lower right")
-    return {FIGURE: fig}
+    return {f"{FIGURE}-{_slug(target)}" if target else FIGURE: fig}

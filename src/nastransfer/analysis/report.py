@@ -177,28 +177,29 @@ def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple
     return blocks, figures
 
 
-def fidelity_blocks(scores: pd.DataFrame, *, n_boot: int, seed: int) -> tuple[list[Block], dict]:
-    """The "Proxy fidelity" section of a scores frame: table, Pareto plot and recommendation."""
+def fidelity_blocks(
+    scores: pd.DataFrame, target_name: str, *, n_boot: int, seed: int
+) -> tuple[list[Block], dict]:
+    """The "Proxy fidelity" blocks of one target: table, Pareto plot and recommendation."""
     proxies, target = fidelity.from_scores_frame(scores)
     table = fidelity.fidelity_table(proxies, target, n_boot=n_boot, seed=seed)
-    figures = fidelity_plot.pareto_plot(table)
+    figures = fidelity_plot.pareto_plot(table, target_name)
     names = {"kendall": "Kendall τ-b", "spearman": "Spearman ρ", "top5": "top 5 %", "top10": "top 10 %"}
     renamed = {f"{k}{end}": f"{v}{end}" for k, v in names.items() for end in ("", "_low", "_high")}
     renamed.update({"label": "proxy", "cost_per_cell_s": "s per cell", "cost_s": "s in all"})
     shown = table.drop(columns=["proxy", "source"]).rename(columns=renamed)
     shown["pareto"] = ["yes" if v else "" for v in shown["pareto"]]
     blocks = [
-        Block("h2", "Proxy fidelity"),
-        Block("question", "Which cheap proxy ranks the cells as the target does, and at what cost?"),
         Block(
             "p",
-            f"{len(target)} cells of the target, each proxy scoring all or a uniform part of them: Kendall "
-            "τ-b, Spearman ρ and the overlap of the top 5 % and 10 % of cells, with 95 % percentile "
-            f"bootstraps over cells ({n_boot} resamples); cost in device-seconds per cell and in all.",
+            f"Target {target_name}: {len(target)} cells, each proxy scoring all or a uniform part of "
+            "them: Kendall τ-b, Spearman ρ and the overlap of the top 5 % and 10 % of cells, with "
+            f"95 % percentile bootstraps over cells ({n_boot} resamples); cost in device-seconds per "
+            "cell and in all.",
         ),
         Block("readings", items=(fidelity.recommendation(table, proxies, target, n_boot=n_boot, seed=seed),)),
         *[Block("figure", figure=name) for name in figures],
-        Block("table", "Proxy fidelity table", table=shown),
+        Block("table", f"Proxy fidelity to {target_name}", table=shown),
     ]
     return blocks, figures
 
@@ -348,9 +349,14 @@ def build_report_from_frame(
     if not frame.empty or scores.empty:
         blocks, figures = _blocks(check_frame(frame), title, n_boot=n_boot, seed=seed)
     if not scores.empty:
-        more_blocks, more_figures = fidelity_blocks(scores, n_boot=n_boot, seed=seed)
-        blocks += more_blocks
-        figures.update(more_figures)
+        blocks += [
+            Block("h2", "Proxy fidelity"),
+            Block("question", "Which cheap proxy ranks the cells as the target does, and at what cost?"),
+        ]
+        for name, part in scores.groupby("target_name", sort=True):
+            more_blocks, more_figures = fidelity_blocks(part, str(name), n_boot=n_boot, seed=seed)
+            blocks += more_blocks
+            figures.update(more_figures)
     pngs = {name: plots.save_figure(fig, folder / FILES, name)[1] for name, fig in figures.items()}
     written = {}
     if "html" in formats:

@@ -2,8 +2,9 @@
 
 The frame (the *scores frame*) has one row per (cell, proxy, source): `cell` (canonical key),
 `genotype`, `proxy`, `source` (\"\" for a data-free proxy on the target's input shape), `score`,
-`target` (the table's metric of the cell) and `cost_s` (the cell's share of the proxy's measured
-device-seconds). `analysis.fidelity` reads it; studies store and export it.
+`target` (the table's metric of the cell), `cost_s` (the cell's share of the proxy's measured
+device-seconds) and `target_name` (the target table). `analysis.fidelity` reads it; studies store
+and export it.
 """
 
 from __future__ import annotations
@@ -18,11 +19,17 @@ from nastransfer.proxies.cells import choose_cells, table_input, target_scores, 
 from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
 from nastransfer.runtime import progress
 
-SCORE_COLUMNS = ("cell", "genotype", "proxy", "source", "score", "target", "cost_s")
+SCORE_COLUMNS = ("cell", "genotype", "proxy", "source", "score", "target", "cost_s", "target_name")
 
 
 def scores_frame(
-    cells: list, target: pd.Series, proxy: str, source: str, scores: Sequence[float], cost_s: float
+    cells: list,
+    target: pd.Series,
+    proxy: str,
+    source: str,
+    scores: Sequence[float],
+    cost_s: float,
+    target_name: str,
 ) -> pd.DataFrame:
     """The rows of one (proxy, source): each cell's score, its target score and its share of the cost."""
     keys = [c.key for c in cells]
@@ -35,6 +42,7 @@ def scores_frame(
             "score": [float(s) for s in scores],
             "target": target.loc[keys].to_numpy(),
             "cost_s": cost_s / max(len(cells), 1),
+            "target_name": target_name,
         },
         columns=list(SCORE_COLUMNS),
     )
@@ -67,5 +75,5 @@ def measure_zero_cost(
                 scores, cost = zero_cost_scores(
                     proxy, chosen, dataset, setup, target_input=table_input(target), seed=seed, on_cell=update
                 )
-                parts.append(scores_frame(chosen, truth, proxy, source, scores, cost.device_s))
+                parts.append(scores_frame(chosen, truth, proxy, source, scores, cost.device_s, target))
     return pd.concat(parts, ignore_index=True)

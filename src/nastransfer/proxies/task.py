@@ -64,8 +64,8 @@ def _scores(
         return weight_sharing_scores(cells, spec["space"], splits, budget, seed=seed, workdir=workdir)
     if kind == "table":
         other = target_table(proxy["table"], spec["space"])
-        with CostMeter() as meter:
-            scores = [other.query(c)[other.rank_metric] for c in cells]
+        with CostMeter() as meter:  # a cell the proxy table lacks (NB-Graph's proteins) scores NaN
+            scores = [other.query(c)[other.rank_metric] if c in other else float("nan") for c in cells]
         stated = float(proxy["cost_per_cell_s"]) * len(cells)
         return scores, Cost(meter.cost.wall_s, stated, 0.0, "stated stand-in")
     raise ConfigError(f"unknown proxy kind {kind!r} (known: {', '.join(KINDS)})")

@@ -49,14 +49,28 @@ class FidelityProxyConfig(_Strict):
 
 
 class FidelityConfig(_Strict):
-    """Target table, K cells and their seed, the proxies, and the bootstrap of the fidelity statistics."""
+    """Target table(s), K cells and their seed, the proxies, and the bootstrap of the fidelity statistics.
 
-    target: str = Field(min_length=1)
+    With several targets each gets its own K cells and every proxy scores them; a table proxy is
+    left out against itself (so each of NAS-Bench-Graph's datasets can be a proxy for every other).
+    """
+
+    target: str | list[str]
     cells: int = Field(ge=3)
     seed: int = 0
     n_boot: int = Field(default=1000, ge=0)
     chunk: int = Field(default=250, ge=1)
     proxies: list[FidelityProxyConfig] = Field(min_length=1)
+
+    @property
+    def targets(self) -> list[str]:
+        return [self.target] if isinstance(self.target, str) else list(self.target)
+
+    @model_validator(mode="after")
+    def _some_target(self) -> FidelityConfig:
+        if not self.targets or not all(self.targets):
+            raise ValueError("give a target table (or a list of them)")
+        return self
 
 
 def check_fidelity(config: Any, where: str) -> None:
@@ -66,7 +80,8 @@ def check_fidelity(config: Any, where: str) -> None:
     from nastransfer.study.config import check_protocol, check_table
 
     section = config.fidelity
-    check_table(section.target, config.space, where, "fidelity.target")
+    for i, target in enumerate(section.targets):
+        check_table(target, config.space, where, f"fidelity.target[{i}]")
     names = {s.name: s for s in config.sources}
     for i, proxy in enumerate(section.proxies):
         path = f"fidelity.proxies[{i}]"

@@ -56,7 +56,7 @@ def fidelity_records(store: Store) -> list[dict[str, Any]]:
                 )
             )
             target_rows.setdefault(
-                cell,
+                (cell, spec["target"]),
                 _row(
                     cell,
                     text,

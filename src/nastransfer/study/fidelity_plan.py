@@ -52,26 +52,27 @@ def plan_fidelity(config: Any, data_spec: Callable[[Any, Any], dict[str, Any]]) 
         return []
     from nastransfer.proxies import choose_cells, target_table
 
-    cells = [
-        str(c) for c in choose_cells(target_table(section.target, config.space), section.cells, section.seed)
-    ]
     tasks = []
-    for proxy in section.proxies:
-        chosen = cells[: proxy.cells or len(cells)]
-        source = data_spec(config, config.source(proxy.source)) if proxy.source else None
-        size = {ZERO_COST: section.chunk, TRAIN: 1}.get(proxy.kind, len(chosen))
-        for spec in proxy_specs(proxy, source):
-            for start in range(0, len(chosen), size):
-                common = {"space": config.space, "target": section.target, "seed": section.seed}
-                tasks.append(
-                    Task.make(
-                        KIND,
-                        {
-                            **common,
-                            "source": proxy.source,
-                            "cells": chosen[start : start + size],
-                            "proxy": spec,
-                        },
-                    )
-                )
+    for target in section.targets:
+        table = target_table(target, config.space)
+        cells = [str(c) for c in choose_cells(table, section.cells, section.seed)]
+        for proxy in section.proxies:
+            source = data_spec(config, config.source(proxy.source)) if proxy.source else None
+            if source is not None and source.get("table") == target:
+                continue  # a table is no proxy of itself
+            common = {"space": config.space, "target": target, "seed": section.seed, "source": proxy.source}
+            tasks += _proxy_tasks(proxy, source, cells, section.chunk, common)
+    return tasks
+
+
+def _proxy_tasks(
+    proxy: FidelityProxyConfig, source: dict[str, Any] | None, cells: list[str], chunk: int, common: dict
+) -> list[Task]:
+    """The proxy's tasks over its first `cells` of the sample, `chunk` (or 1, or all) cells each."""
+    chosen = cells[: proxy.cells or len(cells)]
+    size = {ZERO_COST: chunk, TRAIN: 1}.get(proxy.kind, len(chosen))
+    tasks = []
+    for spec in proxy_specs(proxy, source):
+        for start in range(0, len(chosen), size):
+            tasks.append(Task.make(KIND, {**common, "cells": chosen[start : start + size], "proxy": spec}))
     return tasks
