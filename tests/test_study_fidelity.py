@@ -101,7 +101,7 @@ def test_rerun_resumes_without_new_work_and_export_has_the_scores(run_dir, tmp_p
 
 def test_report_has_the_proxy_fidelity_section(run_dir):
     text = (run_dir / "report" / "report.md").read_text()
-    assert "## Proxy fidelity" in text and "Proxy fidelity table" in text and "Use " in text
+    assert "## Proxy fidelity" in text and "Proxy fidelity to nb201:cifar10" in text and "Use " in text
     assert (run_dir / "report" / "report_files" / "proxy-fidelity-pareto-nb201-cifar10.png").is_file()
 
 

@@ -62,6 +62,8 @@ def from_scores_frame(frame: pd.DataFrame) -> tuple[list[ProxyScores], pd.Series
 
 def split_fidelity(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the fidelity rows of a results frame as a scores frame, the remaining results frame)."""
+    if not {"eval_role", "method"} <= set(frame.columns):  # left for `check_frame` to name
+        return pd.DataFrame(columns=["cell", "proxy", "source", "score", "target", "cost_s"]), frame
     is_fidelity = (frame["eval_role"] == PROXY_ROLE) | (frame["method"] == FIDELITY_METHOD)
     rest = frame[~is_fidelity].reset_index(drop=True)
     rows = frame[is_fidelity]
