@@ -104,4 +104,6 @@ def test_table_recommends_the_cheapest_proxy_not_significantly_below_the_best():
     assert set(records[0]) >= {"topk_overlap", "cost_s"}
     assert set(records[0]["topk_overlap"]) == {"5%", "10%"}
     only_best = recommendation(table.iloc[:1], proxies[:1], t, n_boot=20)
-    assert only_best.startswith("Use good: the best rank fidelity")
+    assert only_best.startswith("Use good: the best rank fidelity") and "also the cheapest" in only_best
+    no_near = recommendation(table.iloc[[0, 2]], [proxies[0], proxies[2]], t, n_boot=50)
+    assert no_near.startswith("Use good:") and "every cheaper proxy ranks significantly worse" in no_near

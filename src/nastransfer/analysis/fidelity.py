@@ -231,9 +231,11 @@ def recommendation(
     best_scores = by_label[best["label"]].scores
     for _, row in scored.sort_values(["cost_per_cell_s", "kendall"], ascending=[True, False]).iterrows():
         if row["label"] == best["label"]:
+            cheaper = (scored["cost_per_cell_s"] < row["cost_per_cell_s"]).any()
+            reason = "every cheaper proxy ranks significantly worse" if cheaper else "it is also the cheapest"
             return (
                 f"Use {row['label']}: the best rank fidelity (Kendall tau {_fmt(row, 'kendall')}, "
-                f"{row['cost_per_cell_s']:.3g} s per cell) and no cheaper proxy comes close enough."
+                f"{row['cost_per_cell_s']:.3g} s per cell), and {reason}."
             )
         both = pd.concat(
             {"best": best_scores, "p": by_label[row["label"]].scores, "t": target}, axis=1, join="inner"
