@@ -14,7 +14,14 @@ from nastransfer.predictors import Batch
 from nastransfer.predictors.jacob_cov import EPSILON, correlation_score
 from nastransfer.spaces import nb201
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True)
+def float64_default():
+    """Tiny nets in float64 for exact comparisons; restored so other test files see float32."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def linear_net(*weights: np.ndarray, relu: bool = False) -> nn.Module:
