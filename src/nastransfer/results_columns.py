@@ -14,3 +14,9 @@ MEASURE_COLUMNS = ("top1", "top5", "params", "flops")
 COST_COLUMNS = ("search_wall_s", "search_device_s", "eval_wall_s", "eval_device_s")
 
 COLUMNS = CELL_COLUMNS + ORIGIN_COLUMNS + SETTING_COLUMNS + (EVAL_SEED,) + MEASURE_COLUMNS + COST_COLUMNS
+
+# Rows of a `[fidelity]` section: a proxy's score of a cell has eval_role PROXY_ROLE (method: the proxy,
+# source: its source, source_kind: its kind, top1: the score); the target's score of each of those
+# cells is a target row whose method is FIDELITY_METHOD.
+PROXY_ROLE = "proxy"
+FIDELITY_METHOD = "fidelity"

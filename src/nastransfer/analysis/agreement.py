@@ -122,6 +122,21 @@ def _all_metrics(x: np.ndarray, y: np.ndarray, k: int) -> dict[str, np.ndarray]:
     }
 
 
+def resample_index(n: int, n_boot: int, seed: int) -> np.ndarray:
+    """(n_boot, n) cell indices drawn with replacement, one resample a row; same seed, same rows."""
+    return np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+
+
+def percentile_interval(sample: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Percentile interval of bootstrap values, NaNs left out; (NaN, NaN) when more than half are NaN."""
+    valid = sample[~np.isnan(sample)]
+    if not len(valid) or len(valid) * 2 < len(sample):
+        return math.nan, math.nan
+    tail = 100 * (1 - confidence) / 2
+    low, high = np.percentile(valid, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 def agreement(
     x, y, *, top_k: int | None = None, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
 ) -> dict[str, Estimate]:
@@ -142,9 +157,8 @@ def agreement(
         return {name: Estimate(math.nan, n=n, note=note) for name in METRICS}
     k = min(top_k or default_top_k(n), n)
     points = {name: float(v[0]) for name, v in _all_metrics(x[None], y[None], k).items()}
-    index = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
+    index = resample_index(n, n_boot, seed)
     boots = _all_metrics(x[index], y[index], k) if n_boot > 0 else {}
-    tail = 100 * (1 - confidence) / 2
     out = {}
     for name in METRICS:
         value, note = points[name], ""
@@ -156,11 +170,8 @@ def agreement(
             note = f"k={k}"
         low = high = math.nan
         if n_boot > 0:
-            sample = boots[name]
-            valid = sample[~np.isnan(sample)]
-            if len(valid) * 2 >= len(sample):
-                low, high = (float(v) for v in np.percentile(valid, [tail, 100 - tail]))
-            else:
+            low, high = percentile_interval(boots[name], confidence)
+            if math.isnan(low):
                 note = "; ".join(filter(None, [note, "bootstrap mostly degenerate, no interval"]))
         out[name] = Estimate(value, low, high, n, note)
     return out

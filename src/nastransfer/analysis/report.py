@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nastransfer.analysis import plots
+from nastransfer.analysis import fidelity, fidelity_plot, plots
 from nastransfer.analysis.agreement import agreement_table
 from nastransfer.analysis.frame import RANDOM, check_frame
 from nastransfer.analysis.methods import GROUP, SETTING, method_stats, versus_random
@@ -176,6 +176,33 @@ def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple
     return blocks, figures
 
 
+def fidelity_blocks(
+    scores: pd.DataFrame, target_name: str, *, n_boot: int, seed: int
+) -> tuple[list[Block], dict]:
+    """The "Proxy fidelity" blocks of one target: table, Pareto plot and recommendation."""
+    proxies, target = fidelity.from_scores_frame(scores)
+    table = fidelity.fidelity_table(proxies, target, n_boot=n_boot, seed=seed)
+    figures = fidelity_plot.pareto_plot(table, target_name)
+    names = {"kendall": "Kendall τ-b", "spearman": "Spearman ρ", "top5": "top 5 %", "top10": "top 10 %"}
+    renamed = {f"{k}{end}": f"{v}{end}" for k, v in names.items() for end in ("", "_low", "_high")}
+    renamed.update({"label": "proxy", "cost_per_cell_s": "s per cell", "cost_s": "s in all"})
+    shown = table.drop(columns=["proxy", "source"]).rename(columns=renamed)
+    shown["pareto"] = ["yes" if v else "" for v in shown["pareto"]]
+    blocks = [
+        Block(
+            "p",
+            f"Target {target_name}: {len(target)} cells, each proxy scoring all or a uniform part of "
+            "them: Kendall τ-b, Spearman ρ and the overlap of the top 5 % and 10 % of cells, with "
+            f"95 % percentile bootstraps over cells ({n_boot} resamples); cost in device-seconds per "
+            "cell and in all.",
+        ),
+        Block("readings", items=(fidelity.recommendation(table, proxies, target, n_boot=n_boot, seed=seed),)),
+        *[Block("figure", figure=name) for name in figures],
+        Block("table", f"Proxy fidelity to {target_name}", table=shown),
+    ]
+    return blocks, figures
+
+
 def _section_blocks(section: Section, figures: dict) -> list[Block]:
     blocks = [Block("h2", section.title), Block("question", section.question)]
     if section.readings:
@@ -325,9 +352,20 @@ def build_report_from_frame(
         raise ConfigError(
             f"report format {unknown[0] if unknown else '(none)'!r} unknown; use html and/or md"
         )
-    frame = check_frame(frame)
+    scores, frame = fidelity.split_fidelity(frame)
     folder = _report_folder(Path(out_dir))
-    blocks, figures = _blocks(frame, title, n_boot=n_boot, seed=seed)
+    blocks, figures = [Block("title", title)], {}
+    if not frame.empty or scores.empty:
+        blocks, figures = _blocks(check_frame(frame), title, n_boot=n_boot, seed=seed)
+    if not scores.empty:
+        blocks += [
+            Block("h2", "Proxy fidelity"),
+            Block("question", "Which cheap proxy ranks the cells as the target does, and at what cost?"),
+        ]
+        for name, part in scores.groupby("target_name", sort=True):
+            more_blocks, more_figures = fidelity_blocks(part, str(name), n_boot=n_boot, seed=seed)
+            blocks += more_blocks
+            figures.update(more_figures)
     pngs = {name: plots.save_figure(fig, folder / FILES, name)[1] for name, fig in figures.items()}
     written = {}
     if "html" in formats:

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study.fidelity_config import FidelityConfig, check_fidelity
 
 TABLE_PROTOCOL = "table"
 MAX_NAME = 100  # names become directory and figure file names
@@ -167,6 +168,7 @@ class StudyConfig(_Section):
     budget: dict[str, Any] = Field(default_factory=dict)
     evaluate: EvaluateConfig = Field(default_factory=EvaluateConfig)
     executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
+    fidelity: FidelityConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -216,6 +218,8 @@ def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: 
     _check_nproc_names(config, where)
     if check_references:
         _check_references(config, where)
+        if config.fidelity is not None:
+            check_fidelity(config, where)
     return config
 
 

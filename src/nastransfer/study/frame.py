@@ -2,7 +2,8 @@
 
 Columns are exactly those of docs/architecture.md, defined in `nastransfer.results_columns`. A cell found
 twice (two methods, two seeds; or an isomorphic NB201 twin) has one training per setting but one row
-per finding, so each method is credited with its own cell.
+per finding, so each method is credited with its own cell. A `[fidelity]` section adds its proxy and
+target rows (`study.fidelity_frame`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import pandas as pd
 from nastransfer.atomic import atomic_write_text, atomic_writer
 from nastransfer.errors import ConfigError
 from nastransfer.results_columns import COLUMNS
+from nastransfer.study.fidelity_frame import fidelity_records
 from nastransfer.study.store import STORE_NAME, Store
 
 _QUERY = """
@@ -38,6 +40,7 @@ def load(run_dir: str | Path) -> pd.DataFrame:
         raise ConfigError(f"{run_dir}: not a study run directory (no {STORE_NAME})")
     with Store.of_run(run_dir, readonly=True) as store:
         rows = store.query(_QUERY)
+        proxy_records = fidelity_records(store)
     records = []
     for row in rows:
         spec = json.loads(row["spec"])
@@ -65,7 +68,7 @@ def load(run_dir: str | Path) -> pd.DataFrame:
                 "eval_device_s": row["eval_device_s"] or 0.0,
             }
         )
-    return pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    return pd.DataFrame.from_records(records + proxy_records, columns=list(COLUMNS))
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:

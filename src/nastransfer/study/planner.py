@@ -4,6 +4,7 @@
 `evaluate`: every found cell on its own source and every random cell on every source (when
 `evaluate.on_source`), and every cell on each target x protocol x eval seed. An evaluate task names
 its producer; its cell, and so the content key of the training, is known only once that has run.
+`fidelity`: a `[fidelity]` section's proxies scoring its cells (`study.fidelity_plan`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nastransfer.study.config import (
     space_table,
     target_overrides,
 )
+from nastransfer.study.fidelity_plan import plan_fidelity
 from nastransfer.study.tasks import Task
 
 
@@ -67,7 +69,7 @@ def plan_study(config: StudyConfig) -> list[Task]:
         origin = {"method": "random", "source": "", "source_kind": "", "search_seed": seed}
         for setting in all_source_settings + target_settings:
             evaluations.append(_evaluate(config.space, sample, origin, setting))
-    return tasks + evaluations
+    return tasks + evaluations + plan_fidelity(config, data_spec)
 
 
 def data_spec(config: StudyConfig, entry: SourceConfig | TargetConfig) -> dict[str, Any]:

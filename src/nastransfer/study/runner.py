@@ -212,7 +212,7 @@ class _Driver:
         self.status = {key: rows[key]["status"] for key in self.tasks}
         self.cells: dict[str, tuple[str, str]] = {}
         for key, task in self.tasks.items():
-            if task.kind != "evaluate" and self.status[key] == "done":
+            if task.kind in ("search", "sample") and self.status[key] == "done":
                 cell = rows[key]["cell"]
                 self.cells[key] = (cell, store.genotype_text(cell))
         self.dependents: dict[str, list[str]] = defaultdict(list)
@@ -259,8 +259,8 @@ class _Driver:
             task = self.tasks[key]
             if task.kind == "sample":
                 self._run_sample(key, task)
-            elif task.kind == "search":
-                self._submit(_Flight("search", key, [key], self._payload(task, key), time.time()))
+            elif task.kind in ("search", "fidelity"):
+                self._submit(_Flight(task.kind, key, [key], self._payload(task, key), time.time()))
             else:
                 self._start_evaluation(key, task)
 
@@ -328,6 +328,10 @@ class _Driver:
             self._fail(flight, outcome["error"])
 
     def _record(self, flight: _Flight, result: dict[str, Any], worker: str) -> None:
+        if flight.kind == "fidelity":
+            self.store.record_proxy_scores(flight.primary, result, worker)
+            self.status[flight.primary] = "done"
+            return
         if flight.kind == "search":
             spec = self.tasks[flight.primary].spec
             cell, text = result["cell"], result["genotype"]

@@ -261,6 +261,18 @@ class Store:
             )
             _finish(db, keys, cell=cell)
 
+    def record_proxy_scores(self, key: str, result: dict[str, Any], worker: str = "") -> None:
+        """A fidelity task finished: its per-cell scores (kept as JSON in `searches`, keyed by the task,
+        so the schema is unchanged), its cost, the task done."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO searches (task_key, cell, json) VALUES (?, '', ?)",
+                (key, json.dumps(result)),
+            )
+            _insert_cost(db, key, result.get("cost"))
+            _finish(db, [key])
+            db.execute("UPDATE tasks SET worker = ? WHERE key = ?", (worker, key))
+
     def finish_from_stored(self, keys: Iterable[str]) -> None:
         """Tasks whose evaluation was already recorded (a cell found twice) are done without running."""
         with self.transaction() as db:

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from nastransfer.study.distributed_eval import run_data_parallel
-from nastransfer.study.work import evaluate_here, run_search
+from nastransfer.study.tasks import canonical_json
+from nastransfer.study.work import evaluate_here, load_data, run_search
 
 
 def run_task(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one search or evaluation in this process; the result or the traceback comes back as data."""
+    """Run one search, evaluation or proxy scoring in this process; the result or the traceback comes back as data."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         import torch
@@ -31,6 +32,10 @@ def run_task(payload: dict[str, Any]) -> dict[str, Any]:
         workdir.mkdir(parents=True, exist_ok=True)
         if payload["kind"] == "search":
             result = run_search(payload["spec"], workdir)
+        elif payload["kind"] == "fidelity":
+            from nastransfer.proxies.task import run_proxy_task
+
+            result = run_proxy_task(payload["spec"], workdir, lambda spec: load_data(canonical_json(spec)))
         else:
             nproc, threads = int(payload.get("nproc", 1)), payload.get("threads")
             result = evaluate(payload["spec"], payload.get("genotype"), workdir, nproc, threads)

@@ -16,7 +16,7 @@ from typing import Any
 #: Bump when the meaning of a spec changes: every key changes with it, so old results are not reused.
 FORMAT_VERSION = 1
 
-KINDS = ("search", "sample", "evaluate")
+KINDS = ("search", "sample", "evaluate", "fidelity")
 
 
 def canonical_json(value: Any) -> str:

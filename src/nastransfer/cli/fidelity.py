@@ -1,0 +1,63 @@
+"""`nastransfer fidelity`: how well cheap proxies rank a table's cells, measured in one command."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `fidelity` command."""
+    app.command()(fidelity)
+
+
+def fidelity(
+    target: Annotated[str, typer.Option(help="target ranking: a table, e.g. nb201:cifar10")],
+    proxy: Annotated[list[str], typer.Option(help="a zero-cost predictor (repeat the option for more)")],
+    space: Annotated[str, typer.Option(help="search space of the cells")] = "nb201",
+    cells: Annotated[int, typer.Option(help="K: cells sampled from the table (all when K covers it)")] = 1000,
+    seed: Annotated[int, typer.Option(help="seed of the cell sample, batches and initial weights")] = 0,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(help="dataset the predictors read a batch of (repeatable); none: the target's shape"),
+    ] = None,
+    batch_size: Annotated[int, typer.Option(help="images in the predictors' batch")] = 64,
+    n_boot: Annotated[int, typer.Option(help="bootstrap resamples of the intervals")] = 1000,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per (proxy, source)")] = False,
+) -> None:
+    """Kendall tau, Spearman rho and top-k overlap of each proxy against the target, with costs."""
+    from nastransfer.analysis.fidelity import (
+        display_table,
+        fidelity_table,
+        from_scores_frame,
+        json_records,
+        recommendation,
+    )
+    from nastransfer.proxies import ZeroCostSetup, measure_zero_cost
+
+    frame = measure_zero_cost(
+        space=space,
+        target=target,
+        cells=cells,
+        seed=seed,
+        proxies=proxy,
+        sources=source or [""],
+        setup=ZeroCostSetup(batch_size=batch_size),
+        show_progress=None if not as_json else False,
+    )
+    proxies, truth = from_scores_frame(frame)
+    table = fidelity_table(proxies, truth, n_boot=n_boot, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(json_records(table), indent=2))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    text = display_table(table)
+    view = RichTable(*text.columns, title=f"fidelity to {target} ({cells} cells, seed {seed})")
+    for row in text.itertuples(index=False):
+        view.add_row(*row)
+    console.print(view)
+    console.print(recommendation(table, proxies, truth, n_boot=n_boot, seed=seed))

@@ -1,0 +1,71 @@
+"""One fidelity task of a study: one proxy scoring a list of cells, returned as plain data.
+
+A task spec holds `space`, `target` (a table), `seed`, `cells` (genotype texts) and `proxy`:
+`{"kind": "zero-cost", "predictor", "source", "batch_size", "net"}`, `{"kind": "train",
+"source", "protocol", "overrides"}`, `{"kind": "supernet", "source", "budget"}` or `{"kind":
+"table", "table", "cost_per_cell_s"}` (another table's ranking; its cost is a stated stand-in).
+`source` is a study data spec (resolved by the caller's `load_data`) or None (data-free).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nastransfer.data import Dataset, paper_splits
+from nastransfer.errors import ConfigError
+from nastransfer.proxies.cells import table_input, target_scores, target_table
+from nastransfer.proxies.short_train import short_training_scores
+from nastransfer.proxies.weight_sharing import weight_sharing_scores
+from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
+from nastransfer.runtime import Cost, CostMeter
+
+KINDS = ("zero-cost", "train", "supernet", "table")
+SPLIT_SEED = 0
+
+
+def run_proxy_task(
+    spec: dict[str, Any], workdir: Path, load_data: Callable[[dict], Dataset]
+) -> dict[str, Any]:
+    """Score the spec's cells with its proxy: {cells, genotypes, scores, targets, cost}."""
+    table = target_table(spec["target"], spec["space"])
+    cells = [table.cell_space.parse(text) for text in spec["cells"]]
+    truth = target_scores(table, cells)
+    scores, cost = _scores(spec, cells, workdir, load_data)
+    return {
+        "cells": [c.key for c in cells],
+        "genotypes": [str(c) for c in cells],
+        "scores": scores,
+        "targets": truth.tolist(),
+        "cost": cost.to_dict(),
+    }
+
+
+def _scores(
+    spec: dict[str, Any], cells: list[Any], workdir: Path, load_data: Callable[[dict], Dataset]
+) -> tuple[list[float], Cost]:
+    proxy, seed = spec["proxy"], int(spec["seed"])
+    kind = proxy["kind"]
+    if kind == "zero-cost":
+        source = load_data(proxy["source"]) if proxy.get("source") else None
+        setup = ZeroCostSetup(batch_size=proxy["batch_size"], net=dict(proxy["net"]))
+        return zero_cost_scores(
+            proxy["predictor"], cells, source, setup, target_input=table_input(spec["target"]), seed=seed
+        )
+    if kind == "train":
+        source = load_data(proxy["source"])
+        return short_training_scores(
+            cells, source, proxy["protocol"], proxy["overrides"], seed=seed, workdir=workdir
+        )
+    if kind == "supernet":
+        splits = paper_splits(load_data(proxy["source"]), seed=SPLIT_SEED)
+        budget = proxy["budget"]
+        return weight_sharing_scores(cells, spec["space"], splits, budget, seed=seed, workdir=workdir)
+    if kind == "table":
+        other = target_table(proxy["table"], spec["space"])
+        with CostMeter() as meter:  # a cell the proxy table lacks (NB-Graph's proteins) scores NaN
+            scores = [other.query(c)[other.rank_metric] if c in other else float("nan") for c in cells]
+        stated = float(proxy["cost_per_cell_s"]) * len(cells)
+        return scores, Cost(meter.cost.wall_s, stated, 0.0, "stated stand-in")
+    raise ConfigError(f"unknown proxy kind {kind!r} (known: {', '.join(KINDS)})")

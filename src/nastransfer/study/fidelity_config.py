@@ -1,0 +1,109 @@
+"""The `[fidelity]` section of a study: K cells of a target table scored by cheap proxies.
+
+A study with this section measures how well each proxy ranks the cells as the target does (see
+`analysis.fidelity`). Proxies name their data by a `[[sources]]` entry (a dataset, a proxy set of
+one, or a table), so data is declared and checked once; `cells` caps a costly proxy to the first
+cells of the seeded sample (itself a uniform sample). Checked in full before anything runs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from nastransfer.errors import ConfigError
+
+ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class FidelityProxyConfig(_Strict):
+    """One proxy family on one source: predictors, a short training, a supernet, or another table."""
+
+    kind: Literal["zero-cost", "train", "supernet", "table"]
+    source: str = ""
+    cells: int | None = Field(default=None, ge=3)
+    predictors: list[str] = Field(default_factory=list)
+    batch_size: int = Field(default=64, ge=2)
+    net: dict[str, int] = Field(default_factory=lambda: {"C": 16, "N": 5})
+    protocol: str = "cpu-mini"
+    overrides: dict[str, Any] = Field(default_factory=dict)
+    budget: dict[str, Any] = Field(default_factory=dict)
+    cost_per_cell_s: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> FidelityProxyConfig:
+        if self.kind == ZERO_COST and not self.predictors:
+            raise ValueError('a zero-cost proxy needs predictors (e.g. ["synflow", "params"])')
+        if self.kind != ZERO_COST and self.predictors:
+            raise ValueError(f"predictors only apply to zero-cost proxies, not {self.kind}")
+        if self.kind != ZERO_COST and not self.source:
+            raise ValueError(f"a {self.kind} proxy needs a source")
+        if self.kind == TABLE and self.cost_per_cell_s is None:
+            raise ValueError("a table proxy needs cost_per_cell_s (a stated stand-in: tables hold no cost)")
+        return self
+
+
+class FidelityConfig(_Strict):
+    """Target table(s), K cells and their seed, the proxies, and the bootstrap of the fidelity statistics.
+
+    With several targets each gets its own K cells and every proxy scores them; a table proxy is
+    left out against itself (so each of NAS-Bench-Graph's datasets can be a proxy for every other).
+    """
+
+    target: str | list[str]
+    cells: int = Field(ge=3)
+    seed: int = 0
+    n_boot: int = Field(default=1000, ge=0)
+    chunk: int = Field(default=250, ge=1)
+    proxies: list[FidelityProxyConfig] = Field(min_length=1)
+
+    @property
+    def targets(self) -> list[str]:
+        return [self.target] if isinstance(self.target, str) else list(self.target)
+
+    @model_validator(mode="after")
+    def _some_target(self) -> FidelityConfig:
+        if not self.targets or not all(self.targets):
+            raise ValueError("give a target table (or a list of them)")
+        return self
+
+
+def check_fidelity(config: Any, where: str) -> None:
+    """Every name a `[fidelity]` section uses: target table, sources, predictors, protocols, budgets."""
+    from nastransfer import predictors
+    from nastransfer.search import Budget
+    from nastransfer.study.config import check_protocol, check_table
+
+    section = config.fidelity
+    for i, target in enumerate(section.targets):
+        check_table(target, config.space, where, f"fidelity.target[{i}]")
+    names = {s.name: s for s in config.sources}
+    for i, proxy in enumerate(section.proxies):
+        path = f"fidelity.proxies[{i}]"
+        if proxy.source and proxy.source not in names:
+            raise _fail(where, f"{path}.source", f"{proxy.source!r} names no source of the study")
+        is_table = bool(proxy.source) and names[proxy.source].table is not None
+        if is_table != (proxy.kind == TABLE):
+            raise _fail(where, f"{path}.source", f"a {proxy.kind} proxy cannot use source {proxy.source!r}")
+        for j, name in enumerate(proxy.predictors):
+            if name not in predictors.names():
+                known = ", ".join(predictors.names())
+                raise _fail(where, f"{path}.predictors[{j}]", f"unknown predictor {name!r} (known: {known})")
+            if not proxy.source and predictors.get(name).needs_data:
+                raise _fail(where, f"{path}.predictors[{j}]", f"{name} reads images: give the proxy a source")
+        if proxy.kind == TRAIN:
+            check_protocol(proxy.protocol, proxy.overrides, where, f"{path}.protocol")
+        if proxy.kind == SUPERNET:
+            try:
+                Budget.paper("rsws").replace(**proxy.budget)
+            except Exception as err:  # a ConfigError or a TypeError of a wrong value
+                raise _fail(where, f"{path}.budget", str(err)) from None
+
+
+def _fail(where: str, path: str, message: str) -> ConfigError:
+    return ConfigError(f"{where}: {path}: {message}")
