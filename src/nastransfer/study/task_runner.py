@@ -21,7 +21,7 @@ from nastransfer.study.work import evaluate_here, load_data, run_search
 
 
 def run_task(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one search, evaluation or proxy scoring in this process; the result or the traceback comes back as data."""
+    """Run one search, evaluation or proxy scoring here; the result or the traceback comes back as data."""
     worker = f"{socket.gethostname()}:{os.getpid()}"
     try:
         import torch
