@@ -131,7 +131,7 @@ CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.toml"))
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.name for p in CONFIGS])
 def test_shipped_configs_have_a_valid_shape(path):
     config = load_config(path, check_references=False)
-    assert config.sources and (config.methods or config.random.n)
+    assert config.sources and (config.methods or config.random.n or config.fidelity)
 
 
 def test_quickstart_validates_fully_and_plans_its_grid():

@@ -3,7 +3,9 @@ the inherited weights (the one-shot ranking of random search with weight sharing
 
 It is `search.rsws` with the cells to score given instead of sampled: the supernet trains on the
 source's search-train split for the budget's epochs (checkpointed, so it resumes), then each cell's
-score is its validation accuracy on the first batches of the search-val split with shared weights.
+score is its validation accuracy on the first `EVAL_BATCHES` batches of the search-val split with
+shared weights in eval mode (RSWS's first-round scoring; the released code's re-scoring of the best 10
+chooses one cell and has no part in a ranking).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 from nastransfer.data import Splits
 from nastransfer.runtime import Cost
 from nastransfer.search import Budget
-from nastransfer.search.rsws import RandomSearchWeightSharing, score
+from nastransfer.search.rsws import EVAL_BATCHES, RandomSearchWeightSharing, score, validation_pass
 
 
 class _GivenCells(RandomSearchWeightSharing):
@@ -25,7 +27,7 @@ class _GivenCells(RandomSearchWeightSharing):
         self.cells = cells
 
     def finish(self, run, space, data, budget, seed):
-        scores = [score(run.net, cell, data) for cell in self.cells]
+        scores = [score(run.net, cell, validation_pass(data), EVAL_BATCHES) for cell in self.cells]
         best = max(range(len(scores)), key=scores.__getitem__)
         return self.cells[best], {"scores": scores}
 

@@ -89,7 +89,7 @@ class RandomSearchWeightSharing(GradientSearcher):
         stream = _batches_forever(data)
         scores = [score(run.net, cell, stream, EVAL_BATCHES) for cell in candidates]
         ranked = sorted(range(len(candidates)), key=lambda i: -scores[i])  # stable: ties keep draw order
-        full = {i: score(run.net, candidates[i], _one_pass(data)) for i in ranked[:RESCORED]}
+        full = {i: score(run.net, candidates[i], validation_pass(data)) for i in ranked[:RESCORED]}
         best = max(full, key=lambda i: full[i])  # ties: the better first-round score
         return candidates[best], {
             "scores": [{"genotype": str(candidates[i]), "val_acc": scores[i]} for i in ranked],
@@ -104,7 +104,8 @@ def _batches_forever(data: SearchData) -> Iterator[tuple[torch.Tensor, torch.Ten
         yield from data.val
 
 
-def _one_pass(data: SearchData) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+def validation_pass(data: SearchData) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """One pass over the validation split, in the same order every time."""
     data.val.set_epoch(0)
     return iter(data.val)
 
@@ -129,4 +130,4 @@ def score(
 def probe_accuracy(net: Supernet, space: str, data: SearchData, seed: int) -> float:
     """Mean shared-weight validation accuracy of a few fixed sampled cells (the epoch's progress)."""
     cells = sample_paths(space, PROBE_CELLS, seed + 7919)
-    return sum(score(net, c, _one_pass(data), limit=2) for c in cells) / len(cells)
+    return sum(score(net, c, validation_pass(data), limit=2) for c in cells) / len(cells)

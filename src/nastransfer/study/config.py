@@ -10,8 +10,6 @@ naming the file, the key path (`methods[2].name`) and what is wrong.
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import math
 import os
 import re
@@ -22,6 +20,14 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study.checks import (
+    check_dataset,
+    check_override_fields,
+    check_protocol,
+    check_table,
+    fail,
+    table_space,
+)
 from nastransfer.study.fidelity_config import FidelityConfig, check_fidelity
 
 TABLE_PROTOCOL = "table"
@@ -226,7 +232,7 @@ def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: 
 def _check_finite(value: Any, where: str, loc: tuple[Any, ...]) -> None:
     """TOML and JSON can spell inf and nan; no setting of a study means either."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise _fail(where, key_path(loc), f"{value} is not a finite number")
+        raise fail(where, key_path(loc), f"{value} is not a finite number")
     if isinstance(value, dict):
         for key, item in value.items():
             _check_finite(item, where, (*loc, key))
@@ -258,29 +264,26 @@ def _shown(value: Any) -> str:
     return f" (got {text if len(text) <= 60 else text[:57] + '...'})"
 
 
-def _fail(where: str, path: str, message: str) -> ConfigError:
-    return ConfigError(f"{where}: {path}: {message}")
-
 
 def _check_names(config: StudyConfig, where: str) -> None:
     seen: dict[str, str] = {}
     for group in ("sources", "targets"):
         for i, entry in enumerate(getattr(config, group)):
             if entry.name in seen:
-                raise _fail(
+                raise fail(
                     where, f"{group}[{i}].name", f"{entry.name!r} is already the name of {seen[entry.name]}"
                 )
             seen[entry.name] = f"{group}[{i}]"
     labels: dict[str, int] = {}
     for i, method in enumerate(config.methods):
         if method.method in labels:
-            raise _fail(
+            raise fail(
                 where,
                 f"methods[{i}]",
                 f"{method.method!r} appears twice (also methods[{labels[method.method]}]); give one a label",
             )
         if method.method == "random":
-            raise _fail(
+            raise fail(
                 where, f"methods[{i}].name", "'random' names the sampling baseline; use [random] n = ..."
             )
         labels[method.method] = i
@@ -288,11 +291,11 @@ def _check_names(config: StudyConfig, where: str) -> None:
     for i, source in enumerate(config.sources):
         if source.proxy_of is not None and source.proxy_of not in target_names:
             known = ", ".join(sorted(target_names)) or "none"
-            raise _fail(
+            raise fail(
                 where, f"sources[{i}].proxy_of", f"no target named {source.proxy_of!r} (targets: {known})"
             )
         if source.proxy_of is not None and config.target(source.proxy_of).table is not None:
-            raise _fail(where, f"sources[{i}].proxy_of", f"target {source.proxy_of!r} is a table, not images")
+            raise fail(where, f"sources[{i}].proxy_of", f"target {source.proxy_of!r} is a table, not images")
 
 
 def _check_nproc_names(config: StudyConfig, where: str) -> None:
@@ -301,9 +304,9 @@ def _check_nproc_names(config: StudyConfig, where: str) -> None:
         path = f"executor.nproc_per_target.{name}"
         if name not in {t.name for t in config.targets}:
             known = ", ".join(t.name for t in config.targets) or "none"
-            raise _fail(where, path, f"no target named {name!r} (targets: {known})")
+            raise fail(where, path, f"no target named {name!r} (targets: {known})")
         if nproc > 1 and config.target(name).table is not None:
-            raise _fail(where, path, f"target {name!r} is a table: its look-ups run in one process")
+            raise fail(where, path, f"target {name!r} is a table: its look-ups run in one process")
 
 
 def _check_nproc_batches(config: StudyConfig, where: str) -> None:
@@ -322,7 +325,7 @@ def _check_nproc_batches(config: StudyConfig, where: str) -> None:
         for protocol in target.protocols:
             batch = get_protocol(protocol, **target_overrides(target, protocol)).batch_size
             if batch % nproc:
-                raise _fail(
+                raise fail(
                     where,
                     path,
                     f"target {target.name!r} protocol {protocol!r}: batch_size {batch} "
@@ -339,15 +342,15 @@ def _check_references(config: StudyConfig, where: str) -> None:
     for i, target in enumerate(config.targets):
         if target.dataset is not None:
             check_dataset(target.dataset, target.root, target.options, where, f"targets[{i}]")
-            _check_override_fields(target.overrides, where, f"targets[{i}].overrides")
+            check_override_fields(target.overrides, where, f"targets[{i}].overrides")
             for name, fields in target.protocol_overrides.items():
-                _check_override_fields(fields, where, f"targets[{i}].protocol_overrides.{name}")
+                check_override_fields(fields, where, f"targets[{i}].protocol_overrides.{name}")
             for j, protocol in enumerate(target.protocols):
                 overrides = target_overrides(target, protocol)
                 check_protocol(protocol, overrides, where, f"targets[{i}].protocols[{j}]")
             for name in target.protocol_overrides:
                 if name not in target.protocols:
-                    raise _fail(
+                    raise fail(
                         where, f"targets[{i}].protocol_overrides.{name}", f"{name!r} is not in protocols"
                     )
         else:
@@ -355,7 +358,7 @@ def _check_references(config: StudyConfig, where: str) -> None:
     _check_nproc_batches(config, where)
     _check_space(config, where)
     if config.evaluate.on_source and any(s.table is None for s in config.sources):
-        _check_override_fields(config.evaluate.source_overrides, where, "evaluate.source_overrides")
+        check_override_fields(config.evaluate.source_overrides, where, "evaluate.source_overrides")
         check_protocol(config.evaluate.source_protocol, config.evaluate.source_overrides, where, "evaluate")
     for i, method in enumerate(config.methods):
         searcher = check_method(method, where, f"methods[{i}]")
@@ -369,7 +372,7 @@ def _check_space(config: StudyConfig, where: str) -> None:
 
     if config.space not in spaces.space_names() and space_table(config) is None:
         known = ", ".join(spaces.space_names())
-        raise _fail(
+        raise fail(
             where, "space", f"unknown search space {config.space!r} (known: {known}, or a table's space)"
         )
 
@@ -381,85 +384,14 @@ def space_table(config: StudyConfig) -> str | None:
     if config.space in spaces.space_names():
         return None
     for table in [s.table for s in config.sources] + [t.table for t in config.targets]:
-        if table is not None and _table_space(table) == config.space:
+        if table is not None and table_space(table) == config.space:
             return table
     return None
 
 
-def _table_space(name: str) -> str | None:
-    try:
-        from nastransfer import tabular
-
-        return tabular.get_table(name).space
-    except (ImportError, AttributeError, NastransferError):
-        return None
 
 
-def check_dataset(name: str, root: str | None, options: dict[str, Any], where: str, path: str) -> None:
-    """The dataset's reader exists and its files (or its Python package) can be found."""
-    from nastransfer import data
 
-    if name not in data.dataset_names():
-        raise _fail(
-            where, f"{path}.dataset", f"unknown dataset {name!r} (known: {', '.join(data.dataset_names())})"
-        )
-    spec = data.dataset_spec(name)
-    accepted = list(inspect.signature(spec.reader).parameters)[3:]  # after (spec, root, train)
-    for option in options:
-        if option not in accepted:
-            known = ", ".join(accepted) or "none"
-            raise _fail(
-                where,
-                f"{path}.options.{option}",
-                f"dataset {name!r} takes no option {option!r} (options: {known})",
-            )
-    if spec.package is not None:
-        if root is not None:
-            raise _fail(where, f"{path}.root", f"dataset {name!r} ships in a Python package: no root")
-        if importlib.util.find_spec(spec.package) is None:
-            raise _fail(where, f"{path}.dataset", f"dataset {name!r} needs the Python package {spec.package}")
-        return
-    try:
-        spec.locate(root)
-    except NastransferError as err:
-        raise _fail(where, f"{path}.{'root' if root else 'dataset'}", str(err)) from None
-
-
-def check_table(name: str | None, space: str, where: str, path: str) -> None:
-    """The benchmark table can be opened and belongs to the study's space."""
-    try:
-        from nastransfer import tabular
-
-        table = tabular.get_table(name)
-    except (ImportError, AttributeError):
-        raise _fail(
-            where, path, "benchmark tables need nastransfer.tabular, which is not available"
-        ) from None
-    except NastransferError as err:
-        raise _fail(where, path, str(err)) from None
-    table_space = getattr(table, "space", space)
-    if table_space != space:
-        raise _fail(
-            where, path, f"table {name!r} holds {table_space} cells but the study's space is {space!r}"
-        )
-
-
-def check_protocol(name: str, overrides: dict[str, Any], where: str, path: str) -> None:
-    from nastransfer.train import get_protocol
-
-    try:
-        get_protocol(name, **overrides)
-    except NastransferError as err:
-        raise _fail(where, path, str(err)) from None
-
-
-def _check_override_fields(overrides: dict[str, Any], where: str, path: str) -> None:
-    """An override of a field no protocol has is named at its own key."""
-    from nastransfer.train import Protocol
-
-    for field in overrides:
-        if field not in Protocol.model_fields:
-            raise _fail(where, f"{path}.{field}", f"training protocols have no field {field!r}")
 
 
 def check_method(method: MethodConfig, where: str, path: str) -> Any:
@@ -469,13 +401,13 @@ def check_method(method: MethodConfig, where: str, path: str) -> Any:
     try:
         factory = searcher_factory(method.name)
     except NastransferError as err:
-        raise _fail(where, f"{path}.name", str(err)) from None
+        raise fail(where, f"{path}.name", str(err)) from None
     try:
         return factory(**method.params)
     except NastransferError as err:
-        raise _fail(where, f"{path}.params", str(err)) from None
+        raise fail(where, f"{path}.params", str(err)) from None
     except (TypeError, ValueError) as err:
-        raise _fail(where, f"{path}.params", f"searcher {method.name!r} rejects its params ({err})") from None
+        raise fail(where, f"{path}.params", f"searcher {method.name!r} rejects its params ({err})") from None
 
 
 def _check_searcher_budget(searcher: Any, space: str, budget: dict[str, Any], where: str, path: str) -> None:
@@ -485,7 +417,7 @@ def _check_searcher_budget(searcher: Any, space: str, budget: dict[str, Any], wh
     try:
         searcher.check(space, Budget.from_dict(budget))
     except NastransferError as err:
-        raise _fail(where, f"{path}.budget", str(err)) from None
+        raise fail(where, f"{path}.budget", str(err)) from None
 
 
 def target_overrides(target: TargetConfig, protocol: str) -> dict[str, Any]:
@@ -507,5 +439,5 @@ def resolve_budget(config: StudyConfig, method: MethodConfig, where: str, path: 
         named = re.findall(r"\b(\w+)\b", str(err))
         field = next((word for word in named if word in fields), "")
         owner = f"{path}.budget" if field in method.budget else "budget"
-        raise _fail(where, f"{owner}.{field}" if field else owner, str(err)) from None
+        raise fail(where, f"{owner}.{field}" if field else owner, str(err)) from None
     return budget.to_dict()

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nastransfer.errors import ConfigError
+from nastransfer.study.checks import check_protocol, check_table, fail
 
 ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
 
@@ -77,7 +77,6 @@ def check_fidelity(config: Any, where: str) -> None:
     """Every name a `[fidelity]` section uses: target table, sources, predictors, protocols, budgets."""
     from nastransfer import predictors
     from nastransfer.search import Budget
-    from nastransfer.study.config import check_protocol, check_table
 
     section = config.fidelity
     for i, target in enumerate(section.targets):
@@ -86,24 +85,20 @@ def check_fidelity(config: Any, where: str) -> None:
     for i, proxy in enumerate(section.proxies):
         path = f"fidelity.proxies[{i}]"
         if proxy.source and proxy.source not in names:
-            raise _fail(where, f"{path}.source", f"{proxy.source!r} names no source of the study")
+            raise fail(where, f"{path}.source", f"{proxy.source!r} names no source of the study")
         is_table = bool(proxy.source) and names[proxy.source].table is not None
         if is_table != (proxy.kind == TABLE):
-            raise _fail(where, f"{path}.source", f"a {proxy.kind} proxy cannot use source {proxy.source!r}")
+            raise fail(where, f"{path}.source", f"a {proxy.kind} proxy cannot use source {proxy.source!r}")
         for j, name in enumerate(proxy.predictors):
             if name not in predictors.names():
                 known = ", ".join(predictors.names())
-                raise _fail(where, f"{path}.predictors[{j}]", f"unknown predictor {name!r} (known: {known})")
+                raise fail(where, f"{path}.predictors[{j}]", f"unknown predictor {name!r} (known: {known})")
             if not proxy.source and predictors.get(name).needs_data:
-                raise _fail(where, f"{path}.predictors[{j}]", f"{name} reads images: give the proxy a source")
+                raise fail(where, f"{path}.predictors[{j}]", f"{name} reads images: give the proxy a source")
         if proxy.kind == TRAIN:
             check_protocol(proxy.protocol, proxy.overrides, where, f"{path}.protocol")
         if proxy.kind == SUPERNET:
             try:
                 Budget.paper("rsws").replace(**proxy.budget)
             except Exception as err:  # a ConfigError or a TypeError of a wrong value
-                raise _fail(where, f"{path}.budget", str(err)) from None
-
-
-def _fail(where: str, path: str, message: str) -> ConfigError:
-    return ConfigError(f"{where}: {path}: {message}")
+                raise fail(where, f"{path}.budget", str(err)) from None
