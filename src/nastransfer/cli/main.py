@@ -11,7 +11,7 @@ from rich.console import Console
 from nastransfer.errors import NastransferError
 
 # Each module defines `register(app: typer.Typer) -> None` and holds only argument parsing and printing.
-COMMAND_MODULES = ("datasets", "genotype", "search", "train", "study", "report", "tables")
+COMMAND_MODULES = ("datasets", "genotype", "search", "train", "study", "plan", "report", "tables")
 
 app = typer.Typer(
     name="nastransfer",
