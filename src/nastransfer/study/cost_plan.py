@@ -117,6 +117,11 @@ class CostPlan:
         """The total as papers report it: CPU-hours, or GPU-days."""
         return device_total_text(self.device_s, self.device)
 
+    def wall_by_task(self) -> dict[str, float]:
+        """Each task's expected seconds from start to end (device-seconds over its processes and threads)."""
+        threads = self.threads if self.device == "cpu" else 1
+        return {t.key: t.device_s / (t.nproc * threads) for t in self.tasks}
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "study": self.study,
@@ -192,15 +197,14 @@ def estimate_study(
     plan = CostPlan(
         config.name, device, "measured" if measured else "flops", slots, threads, tasks, notes=estimator.notes
     )
-    plan.wall_s = schedule_wall_s(tasks, slots, threads if device == "cpu" else 1)
+    plan.wall_s = schedule_wall_s(tasks, slots, plan.wall_by_task())
     return plan
 
 
-def schedule_wall_s(tasks: list[TaskCost], slots: int, threads: int = 1) -> float:
+def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]) -> float:
     """Replay the driver: producers in order (draws first), each training once its producer is done.
 
-    A task of N processes holds min(N, slots) slots for device_s / N; on the CPU the device-seconds
-    of a task with T threads are spread over its T threads.
+    A task runs for `seconds[key]` and holds min(N, slots) slots when it trains in N processes.
     """
     dependents: dict[str, list[TaskCost]] = defaultdict(list)
     for task in tasks:
@@ -216,7 +220,7 @@ def schedule_wall_s(tasks: list[TaskCost], slots: int, threads: int = 1) -> floa
             held = min(task.nproc, slots)
             free -= held
             order += 1
-            heapq.heappush(running, (now + task.device_s / (task.nproc * threads), order, task, held))
+            heapq.heappush(running, (now + seconds[task.key], order, task, held))
         if not running:
             return now
         now, _, task, held = heapq.heappop(running)
