@@ -155,3 +155,44 @@ def test_bad_input_is_one_line_and_exit_2(text, args, tmp_path, capsys):
 
 def test_missing_study_file_is_exit_2(tmp_path):
     assert main(["plan", str(tmp_path / "nope.toml")]) == 2
+
+
+RANDOM_ONLY = """
+name = "tiny-cost"
+space = "nb201"
+
+[[sources]]
+name = "digits"
+dataset = "digits"
+
+[random]
+n = 1
+
+[[targets]]
+name = "mnist"
+dataset = "mnist5k"
+overrides = { epochs = 1, channels = 4, layers = 3, batch_size = 32, image_size = 8, data_fraction = 0.05 }
+
+[evaluate]
+source_overrides = { epochs = 1, channels = 4, layers = 3, batch_size = 32, image_size = 8 }
+
+[executor]
+workers = 1
+threads_per_worker = 1
+"""
+
+
+def test_run_keeps_its_plan_and_reports_estimated_vs_measured(tmp_path, capsys):
+    study = tmp_path / "cost.toml"
+    study.write_text(RANDOM_ONLY)
+    run_dir = tmp_path / "run"
+    assert main(["run", str(study), "--dir", str(run_dir), "--max-hours", "1"]) == 0
+    assert "plan: " in capsys.readouterr().out
+    plan = json.loads((run_dir / "plan.json").read_text())
+    assert plan["tasks"] == {"sample": 1, "evaluate": 2}
+    cost = json.loads((run_dir / "cost.json").read_text())
+    evaluate = cost["kinds"]["evaluate"]
+    assert evaluate["tasks"] == 2 and evaluate["estimated_device_s"] > 0 and evaluate["measured_device_s"] > 0
+    assert cost["measured_total"].endswith("CPU-hours")
+    report = (run_dir / "report" / "report.md").read_text()
+    assert "## Cost" in report and "Estimated vs measured cost" in report

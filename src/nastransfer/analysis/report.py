@@ -24,6 +24,8 @@ FORMATS = ("html", "md")
 FILES = "report_files"
 # The resolved config `nastransfer run` writes into a run directory (`study.runner.RESOLVED_NAME`).
 RESOLVED_STUDY = "study.resolved.json"
+# Estimated vs measured device-seconds per task kind, written at the end of a run (`study.runner.COST_NAME`).
+COST_SUMMARY = "cost.json"
 _CONTEXT_COLUMNS = ("eval_role", "source_kind")
 _LABELS = {
     "ri": "RI %",
@@ -121,6 +123,36 @@ def method_summary(frame: pd.DataFrame, *, n_boot: int, seed: int) -> pd.DataFra
         ["rank", "ri", "ri_low", "ri_high", "percentile"]
     ].to_numpy()
     return summary.reset_index(drop=True)
+
+
+def cost_blocks(cost: dict) -> list[Block]:
+    """The run's cost: per task kind, the plan's device-seconds against the measured ones, and the total."""
+    rows = [
+        {
+            "task": kind,
+            "tasks": entry["tasks"],
+            "estimated device-s": entry["estimated_device_s"],
+            "measured device-s": entry["measured_device_s"],
+            "measured / estimated": entry["measured_device_s"] / entry["estimated_device_s"]
+            if entry["estimated_device_s"] > 0
+            else math.nan,
+        }
+        for kind, entry in cost["kinds"].items()
+    ]
+    how = (
+        "measured on the planning machine" if cost["estimated_from"] == "measured" else "estimated from FLOPs"
+    )
+    text = (
+        f"This run cost {cost['measured_total']} ({cost['measured_device_s']:,.0f} device-seconds on "
+        f"{cost['device']}); the plan ({how}) expected {cost['planned_total']} for the whole study. "
+        "Device-seconds are process CPU-seconds on the CPU and GPU-seconds on GPUs; a training shared by "
+        "two tasks counts once."
+    )
+    return [
+        Block("h2", "Cost"),
+        Block("p", text),
+        Block("table", "Estimated vs measured cost", table=pd.DataFrame(rows)),
+    ]
 
 
 def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple[list[Block], dict]:
@@ -306,9 +338,11 @@ def build_report_from_frame(
     formats=FORMATS,
     n_boot: int = 1000,
     seed: int = 0,
+    cost: dict | None = None,
 ) -> Path:
     """Write `out_dir/report/report.html` and/or `report.md` (figures in `report/report_files/`, PNG and SVG)
-    from a results frame; return the HTML path when HTML was asked for, else the Markdown path."""
+    from a results frame (and a run's `cost.json`, when given); return the HTML path when HTML was asked
+    for, else the Markdown path."""
     formats = tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -319,6 +353,8 @@ def build_report_from_frame(
     folder = Path(out_dir) / "report"
     folder.mkdir(parents=True, exist_ok=True)
     blocks, figures = _blocks(frame, title, n_boot=n_boot, seed=seed)
+    if cost is not None:
+        blocks += cost_blocks(cost)
     pngs = {name: plots.save_figure(fig, folder / FILES, name)[1] for name, fig in figures.items()}
     written = {}
     if "html" in formats:
@@ -373,4 +409,19 @@ def build_report(
         formats=formats,
         n_boot=n_boot,
         seed=seed,
+        cost=_read_cost(run_dir),
     )
+
+
+def _read_cost(run_dir: Path) -> dict | None:
+    """The run's cost summary, if the run wrote one."""
+    path = run_dir / COST_SUMMARY
+    if not path.is_file():
+        return None
+    try:
+        cost = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(cost, dict) or not isinstance(cost.get("kinds"), dict):
+        raise ConfigError(f"{path}: has no per-kind costs")
+    return cost
