@@ -8,7 +8,7 @@ two steps and the rest is the epoch's fixed overhead. Seconds are process CPU-se
 (what `runtime.CostMeter` reports) and synchronised wall seconds on a GPU.
 
 For a GPU this machine lacks, a step is costed from the network's multiply-adds at an assumed
-throughput (`GPU_TRAIN_FLOPS`), and the result is marked so.
+throughput (`GPU_TRAIN_FLOPS`, `GPU_SEARCH_FLOPS`), and the result is marked so.
 
 Timings are cached in `cost-timings.json` under `$NASTRANSFER_CACHE` (else `~/.cache/nastransfer`),
 keyed by machine (CPU model, GPU name), torch version, threads and shape, so a second plan of the
@@ -31,11 +31,17 @@ from nastransfer.runtime import atomic_write_bytes
 from nastransfer.study.tasks import canonical_json
 
 CACHE_NAME = "cost-timings.json"
-#: Effective training throughput assumed for a GPU this machine does not have, in FLOP/s (2 per
-#: multiply-add, forward + backward = 3 forwards). DARTS-space networks are dominated by depthwise
-#: and 1x1 convolutions and small batches per edge, so a GPU runs them far below its peak; see
-#: docs/architecture.md ("plan") for where this number comes from.
-GPU_TRAIN_FLOPS = 4.0e12
+#: Effective throughputs assumed for a GPU this machine does not have, in FLOP/s (2 per multiply-add;
+#: forward + backward = 3 forwards), from published run times of the DARTS code on DARTS networks.
+#: Evaluation networks: DARTS_V2 (C=36, 20 cells, 528 M mult-adds) trains 600 CIFAR-10 epochs in
+#: about 24 h on a V100 (github.com/quark0/darts issue 80: 2.5 min an epoch), and DARTS's ImageNet
+#: network (530 M) its 250 epochs in 12 days on a GTX 1080 Ti (Liu et al. 2019): both ~1.0 TFLOP/s.
+#: Supernets run many small kernels: DARTS's first-order search (C=16, 8 cells, 300 M mult-adds,
+#: 50 epochs on 25,000 images, a weight and an architecture step per batch) costs 1.5 GPU-days for
+#: four runs (1080 Ti, Liu et al. 2019): ~0.14 TFLOP/s. So estimates are in the papers' GPU-days;
+#: a current GPU with bf16 is faster.
+GPU_TRAIN_FLOPS = 1.0e12
+GPU_SEARCH_FLOPS = 0.14e12
 #: Multiply-adds of one measured step at most: larger batches are timed smaller and scaled linearly.
 STEP_MACS = 3.0e9
 MIN_BATCH = 8
@@ -74,7 +80,7 @@ def machine_key(device: str, threads: int, measured: bool) -> str:
     import torch
 
     if not measured:
-        return f"flops:{GPU_TRAIN_FLOPS:g}"
+        return f"flops:{GPU_TRAIN_FLOPS:g}:{GPU_SEARCH_FLOPS:g}"
     name = torch.cuda.get_device_name(0) if device == "cuda" else _cpu_model()
     return f"{name}|{device}|threads={threads}|torch={torch.__version__}"
 
@@ -310,26 +316,39 @@ TRAIN_PASSES = 3.0  # forward + backward ~ three forwards
 FLOPS_PER_MAC = 2.0
 
 
-def flops_seconds(macs_per_image: float, images: int, passes: float = TRAIN_PASSES) -> float:
-    """Seconds for `images` images of `macs_per_image` multiply-adds at GPU_TRAIN_FLOPS."""
-    return passes * FLOPS_PER_MAC * macs_per_image * images / GPU_TRAIN_FLOPS
+def flops_seconds(
+    macs_per_image: float, images: int, passes: float = TRAIN_PASSES, rate: float = GPU_TRAIN_FLOPS
+) -> float:
+    """Seconds for `images` images of `macs_per_image` multiply-adds at `rate` FLOP/s."""
+    return passes * FLOPS_PER_MAC * macs_per_image * images / rate
 
 
 def search_macs(searcher: Any, space: str, budget: Any, stage: int, shape: DataShape) -> float:
-    """Multiply-adds per image of the supernet of one stage (all its ops, as a mixed forward runs them)."""
+    """Multiply-adds per image of the supernet of one stage (all its ops, as a mixed forward runs them).
+
+    Counted at 8 and 16 px and extrapolated as a + b x side^2 (convolutions grow with the area, the
+    classifier does not): exact for these stride-1-stem supernets and far cheaper at 64 px and more.
+    """
     from nastransfer.nets import count_flops
 
     size = budget.image_size or shape.size
     stages = searcher.stages(space, budget)
     net = searcher.build(space, budget, _ShapeOnly(shape, size), stages[stage])
-    return float(count_flops(net, (shape.channels, size, size)))
+    if size <= 16:
+        return float(count_flops(net, (shape.channels, size, size)))
+    small, large = (count_flops(net, (shape.channels, side, side)) for side in (8, 16))
+    per_pixel = (large - small) / (16**2 - 8**2)
+    return float(small + per_pixel * (size**2 - 8**2))
 
 
 def train_macs(cell: Any, protocol: Any, shape: DataShape) -> float:
-    """Multiply-adds per image of `cell`'s evaluation network under `protocol`."""
+    """Multiply-adds per image of `cell`'s evaluation network under `protocol` (shapes only: meta tensors)."""
+    import torch
+
     from nastransfer.nets import count_flops
     from nastransfer.train.evaluator import build_model
 
     size = protocol.image_size or shape.size
-    model = build_model(cell, protocol, shape.classes, shape.channels)
+    with torch.device("meta"):
+        model = build_model(cell, protocol, shape.classes, shape.channels)
     return float(count_flops(model, (shape.channels, size, size)))

@@ -28,6 +28,7 @@ from nastransfer.study.config import (
     target_overrides,
 )
 from nastransfer.study.cost_model import (
+    GPU_SEARCH_FLOPS,
     VAL_BATCHES,
     DataShape,
     StepCost,
@@ -90,7 +91,7 @@ class CostPlan:
 
     study: str
     device: str
-    estimated_from: str  # "measured" (on this machine) or "flops" (GPU_TRAIN_FLOPS)
+    estimated_from: str  # "measured" (on this machine) or "flops" (cost_model's assumed GPU throughputs)
     workers: int
     threads: int
     tasks: list[TaskCost]
@@ -341,7 +342,7 @@ class _Estimator:
             )
             return StepCost(**found)
         macs = self._supernet_macs(searcher, spec, budget, stage, shape)
-        return StepCost(flops_seconds(macs, budget.batch_size) * (2 if arch else 1))
+        return StepCost(flops_seconds(macs, budget.batch_size, rate=GPU_SEARCH_FLOPS) * (2 if arch else 1))
 
     def _supernet_macs(self, searcher, spec, budget, stage: int, shape: DataShape) -> float:
         key = _search_shape(spec, budget, shape) | {"stage": stage}
@@ -363,7 +364,7 @@ class _Estimator:
         if budget.n_samples == 0:
             return 0.0
         macs = self._supernet_macs(searcher, spec, budget, 0, shape)
-        return flops_seconds(macs, candidates * val_batches * budget.batch_size, passes=1)
+        return flops_seconds(macs, candidates * val_batches * budget.batch_size, 1, GPU_SEARCH_FLOPS)
 
     # -- trainings ------------------------------------------------------------------------------------
 
@@ -442,6 +443,8 @@ def _read_sizes(data: dict[str, Any]) -> Sizes | None:
     from nastransfer.data import paper_splits
     from nastransfer.study.work import load_data
 
+    if not _on_this_machine(data):
+        return None
     try:
         dataset = load_data(canonical_json(data))
     except NastransferError:
@@ -451,3 +454,13 @@ def _read_sizes(data: dict[str, Any]) -> Sizes | None:
     return Sizes(
         shape, len(splits.train), len(splits.val), len(splits.train) + len(splits.val), len(splits.test)
     )
+
+
+def _on_this_machine(data: dict[str, Any]) -> bool:
+    """Whether the dataset's files (or its package) are here, without reading them."""
+    from nastransfer.data import dataset_spec
+
+    if data["kind"] == "proxy":
+        return _on_this_machine(data["of"])
+    spec = dataset_spec(data["dataset"])
+    return spec.package is not None or spec.find(data["root"]) is not None
