@@ -116,6 +116,7 @@ class TimingCache:
             found = measure()
             self.entries.setdefault(machine, {})[key] = found
             self.changed = True
+            self.save()  # each measurement is kept at once: a plan cut short loses none
         return found
 
     def save(self) -> None:
