@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,8 @@ from nastransfer.errors import ConfigError
 
 FORMATS = ("html", "md")
 FILES = "report_files"
+# Estimated vs measured device-seconds per task kind, written at the end of a run (`study.runner.COST_NAME`).
+COST_SUMMARY = "cost.json"
 _CONTEXT_COLUMNS = ("eval_role", "source_kind")
 _LABELS = {
     "ri": "RI %",
@@ -119,6 +122,36 @@ def method_summary(stats: pd.DataFrame, vs: pd.DataFrame) -> pd.DataFrame:
         ["rank", "ri", "ri_low", "ri_high", "percentile"]
     ].to_numpy()
     return summary.reset_index(drop=True)
+
+
+def cost_blocks(cost: dict) -> list[Block]:
+    """The run's cost: per task kind, the plan's device-seconds against the measured ones, and the total."""
+    rows = [
+        {
+            "task": kind,
+            "tasks": entry["tasks"],
+            "estimated device-s": entry["estimated_device_s"],
+            "measured device-s": entry["measured_device_s"],
+            "measured / estimated": entry["measured_device_s"] / entry["estimated_device_s"]
+            if entry["estimated_device_s"] > 0
+            else math.nan,
+        }
+        for kind, entry in cost["kinds"].items()
+    ]
+    how = (
+        "measured on the planning machine" if cost["estimated_from"] == "measured" else "estimated from FLOPs"
+    )
+    text = (
+        f"This run cost {cost['measured_total']} ({cost['measured_device_s']:,.0f} device-seconds on "
+        f"{cost['device']}); the plan ({how}) expected {cost['planned_total']} for the whole study. "
+        "Device-seconds are process CPU-seconds on the CPU and GPU-seconds on GPUs; a training shared by "
+        "two tasks counts once."
+    )
+    return [
+        Block("h2", "Cost"),
+        Block("p", text),
+        Block("table", "Estimated vs measured cost", table=pd.DataFrame(rows)),
+    ]
 
 
 def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple[list[Block], dict]:
@@ -343,9 +376,11 @@ def build_report_from_frame(
     formats=FORMATS,
     n_boot: int = 1000,
     seed: int = 0,
+    cost: dict | None = None,
 ) -> Path:
     """Write `out_dir/report/report.html` and/or `report.md` (figures in `report/report_files/`, PNG and SVG)
-    from a results frame; return the HTML path when HTML was asked for, else the Markdown path."""
+    from a results frame (and a run's `cost.json`, when given); return the HTML path when HTML was asked
+    for, else the Markdown path."""
     formats = tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -366,6 +401,8 @@ def build_report_from_frame(
             more_blocks, more_figures = fidelity_blocks(part, str(name), n_boot=n_boot, seed=seed)
             blocks += more_blocks
             figures.update(more_figures)
+    if cost is not None:
+        blocks += cost_blocks(cost)
     pngs = {name: plots.save_figure(fig, folder / FILES, name)[1] for name, fig in figures.items()}
     written = {}
     if "html" in formats:
@@ -375,3 +412,17 @@ def build_report_from_frame(
         written["md"] = folder / "report.md"
         atomic_write_text(written["md"], _render_md(blocks))
     return written.get("html", written.get("md"))
+
+
+def read_cost(run_dir: Path) -> dict | None:
+    """The run's cost summary, if the run wrote one."""
+    path = run_dir / COST_SUMMARY
+    if not path.is_file():
+        return None
+    try:
+        cost = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(cost, dict) or not isinstance(cost.get("kinds"), dict):
+        raise ConfigError(f"{path}: has no per-kind costs")
+    return cost

@@ -12,7 +12,9 @@ from rich.markup import escape
 from nastransfer.errors import NastransferError
 
 # Each module defines `register(app: typer.Typer) -> None` and holds only argument parsing and printing.
-COMMAND_MODULES = ("datasets", "genotype", "search", "train", "study", "report", "tables", "fidelity")
+COMMAND_MODULES = (
+    "datasets", "genotype", "search", "train", "study", "plan", "report", "tables", "fidelity",
+)
 
 app = typer.Typer(
     name="nastransfer",

@@ -48,6 +48,7 @@ def report_run(
     study's name, in the run directory (or `out_dir`). Only here do the two packages meet."""
     from nastransfer import study
     from nastransfer.analysis import build_report_from_frame, check_report_dir
+    from nastransfer.analysis.report import read_cost
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory {run_dir} does not exist")
@@ -66,4 +67,5 @@ def report_run(
         formats=formats,
         n_boot=n_boot,
         seed=seed,
+        cost=read_cost(run_dir),
     )

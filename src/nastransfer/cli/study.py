@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from nastransfer.cli.plan import duration, summary_line
 from nastransfer.errors import ConfigError
 
 KIND_ORDER = ("search", "sample", "evaluate")
@@ -30,10 +31,18 @@ def run(
     address: Annotated[str | None, typer.Option("--address", help="Ray cluster: auto or host:port")] = None,
     workers: Annotated[int | None, typer.Option("--workers", min=1, help="tasks run at once")] = None,
     report: Annotated[bool, typer.Option("--report/--no-report", help="write the report at the end")] = True,
+    max_hours: Annotated[
+        float | None,
+        typer.Option(
+            "--max-hours", min=0, help="refuse a plan above this many device-hours ([executor] max_hours)"
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="run even if the plan exceeds max_hours")] = False,
 ) -> None:
-    """Run a study (or resume it in the same --dir); print the report's path at the end."""
+    """Run a study (or resume it in the same --dir): its cost plan first, the report's path at the end."""
     from nastransfer.study import load_config, run_study
     from nastransfer.study.config import ExecutorConfig
+    from nastransfer.study.cost_plan import estimate_study
 
     config = load_config(study)
     given = {"kind": executor, "address": address, "workers": workers}
@@ -45,10 +54,19 @@ def run(
         config = config.model_copy(update={"executor": merged})
     run_dir = dir or Path("runs") / config.name
     console = Console()
+    estimate = estimate_study(config)
+    console.print(summary_line(estimate), markup=False, highlight=False)
+    limit = max_hours if max_hours is not None else config.executor.max_hours
+    if limit is not None and estimate.device_s > limit * 3600 and not force:
+        where = "--max-hours" if max_hours is not None else f"{study}: executor.max_hours"
+        raise ConfigError(
+            f"{where}: the plan needs {estimate.device_s / 3600:,.1f} device-hours, more than {limit:g}; "
+            "shrink the study or pass --force"
+        )
     view = _LiveView(console)
     try:
         with view:
-            summary = run_study(config, run_dir, on_update=view.update, where=str(study))
+            summary = run_study(config, run_dir, on_update=view.update, where=str(study), plan=estimate)
     except KeyboardInterrupt:
         console.print(f"interrupted: unfinished tasks stay pending; rerun the command to resume ({run_dir})")
         raise typer.Exit(130) from None
@@ -110,14 +128,6 @@ def _counts_table(counts: dict[str, dict[str, int]], title: str, eta: str | None
     return table
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
 class _LiveView:
     """A live table on a terminal; elsewhere one line each time a task finishes."""
 
@@ -137,7 +147,7 @@ class _LiveView:
             self.live.__exit__(*exc)
 
     def update(self, snapshot) -> None:
-        caption = f"elapsed {_duration(snapshot.elapsed_s)}, left ~{_duration(snapshot.eta_s)}"
+        caption = f"elapsed {duration(snapshot.elapsed_s)}, left ~{duration(snapshot.eta_s)}"
         if self.live is not None:
             self.live.update(_counts_table(snapshot.counts, "study", caption))
             return
@@ -149,5 +159,5 @@ class _LiveView:
                 + (f" ({c['failed']} failed)" if c.get("failed") else "")
                 for kind, c in snapshot.counts.items()
             )
-            line = f"[{_duration(snapshot.elapsed_s)}] {parts}; left ~{_duration(snapshot.eta_s)}"
+            line = f"[{duration(snapshot.elapsed_s)}] {parts}; left ~{duration(snapshot.eta_s)}"
             self.console.print(line, markup=False, highlight=False)

@@ -144,6 +144,8 @@ class ExecutorConfig(_Section):
     `nproc_per_task` (and per target, `nproc_per_target`) trains each cell on a target data-parallel
     in that many processes under `torchrun`; source trainings and table look-ups run in one. Like the
     rest of this section it says how the study runs, not what it is, so changing it keeps resuming.
+    `max_hours` caps the planned device-hours (CPU- or GPU-hours): `nastransfer run` refuses a
+    study whose plan exceeds it unless forced.
     """
 
     kind: Literal["local", "ray"] = "local"
@@ -154,6 +156,7 @@ class ExecutorConfig(_Section):
     gpus_per_task: float = Field(default=0.0, ge=0)
     nproc_per_task: int = Field(default=1, ge=1)
     nproc_per_target: dict[str, Annotated[int, Field(ge=1)]] = Field(default_factory=dict)
+    max_hours: float | None = Field(default=None, gt=0)
 
     def target_nproc(self, target: str) -> int:
         """Processes of one training on `target`: its own setting, else `nproc_per_task`."""

@@ -21,6 +21,7 @@ from typing import Any
 from nastransfer.errors import ConfigError, StoreError
 from nastransfer.runtime import atomic_write_bytes
 from nastransfer.study.config import StudyConfig, resolve_budget, target_overrides
+from nastransfer.study.cost_plan import CostPlan, device_total_text
 from nastransfer.study.executors import Executor, make_executor
 from nastransfer.study.lock import run_lock
 from nastransfer.study.planner import plan_study
@@ -30,6 +31,8 @@ from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evalua
 from nastransfer.study.work import network_key, sample_cell
 
 RESOLVED_NAME = "study.resolved.json"
+PLAN_NAME = "plan.json"  # the cost plan the run started from (`nastransfer plan --json`)
+COST_NAME = "cost.json"  # estimated vs measured device-seconds per task kind, read by the report
 
 
 @dataclass
@@ -72,10 +75,13 @@ def run_study(
     on_update: Callable[[Snapshot], None] | None = None,
     executor: Executor | None = None,
     where: str | None = None,
+    plan: CostPlan | None = None,
 ) -> RunSummary:
     """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`).
 
-    Its data is checked first (`where`, e.g. the study file, starts each error message).
+    Its data is checked first (`where`, e.g. the study file, starts each error message). With a cost
+    `plan` (`cost_plan.estimate_study`), the time left starts from its estimates, and the run
+    directory keeps the plan and, at the end, its estimates against the measured costs.
     """
     run_dir = Path(run_dir)
     tasks = plan_study(config)
@@ -87,12 +93,20 @@ def run_study(
         _make_dir(run_dir)
         with run_lock(run_dir):
             prepare_run_dir(resolved, run_dir, len(tasks))
+            if plan is not None:
+                _write_json(run_dir / PLAN_NAME, plan.to_dict())
+            estimates = plan.wall_by_task() if plan is not None else {}
             with Store.of_run(run_dir) as store:
                 store.add_tasks(tasks)
                 store.reopen_unfinished()
-                _Driver(store, tasks, executor, run_dir, config.executor.retries, on_update).run()
+                driver = _Driver(
+                    store, tasks, executor, run_dir, config.executor.retries, on_update, estimates
+                )
+                driver.run()
                 counts = store.status_counts()
                 failed = [row for row in store.tasks() if row["status"] == "failed"]
+                if plan is not None:
+                    _write_json(run_dir / COST_NAME, cost_summary(plan, store))
     finally:
         executor.close()
     return RunSummary(run_dir, counts, [row["key"] for row in failed], _cause(failed))
@@ -155,7 +169,48 @@ def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> No
                 "use another --dir"
             )
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, (json.dumps(resolved, indent=2, sort_keys=True) + "\n").encode())
+    _write_json(path, resolved)
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode())
+
+
+_MEASURED = """
+SELECT t.key, t.kind, c.key AS cost_key, c.device_s FROM tasks t
+JOIN costs c ON c.key = COALESCE(t.eval_key, t.key)
+WHERE t.status = 'done' AND t.kind != 'sample'
+"""
+
+
+def cost_summary(plan: CostPlan, store: Store) -> dict[str, Any]:
+    """Per task kind: the plan's device-seconds of the work done and what it measured (plain data).
+
+    A training shared by several tasks (a cell found twice) ran once: it counts once on both sides.
+    """
+    estimate = {t.key: t.device_s for t in plan.tasks}
+    kinds: dict[str, dict[str, float]] = {}
+    counted: set[str] = set()
+    for row in store.query(_MEASURED):
+        if row["cost_key"] in counted or row["key"] not in estimate:
+            continue
+        counted.add(row["cost_key"])
+        entry = kinds.setdefault(
+            row["kind"], {"tasks": 0, "estimated_device_s": 0.0, "measured_device_s": 0.0}
+        )
+        entry["tasks"] += 1
+        entry["estimated_device_s"] += estimate[row["key"]]
+        entry["measured_device_s"] += row["device_s"] or 0.0
+    measured = sum(k["measured_device_s"] for k in kinds.values())
+    return {
+        "device": plan.device,
+        "estimated_from": plan.estimated_from,
+        "kinds": kinds,
+        "planned_device_s": plan.device_s,
+        "planned_total": plan.total_text(),
+        "measured_device_s": measured,
+        "measured_total": device_total_text(measured, plan.device),
+    }
 
 
 def _read_resolved(path: Path) -> dict[str, Any]:
@@ -204,9 +259,11 @@ class _Driver:
         run_dir: Path,
         retries: int,
         on_update: Callable[[Snapshot], None] | None,
+        estimates: dict[str, float] | None = None,
     ) -> None:
         self.store, self.executor, self.run_dir, self.retries = store, executor, run_dir, retries
         self.on_update = on_update
+        self.estimates = estimates or {}
         self.tasks = {t.key: t for t in tasks}
         rows = {row["key"]: row for row in store.tasks()}
         self.status = {key: rows[key]["status"] for key in self.tasks}
@@ -228,6 +285,7 @@ class _Driver:
         self.evals_in_flight: dict[str, _Flight] = {}
         self.attempts: dict[str, int] = defaultdict(int)
         self.durations: dict[str, list[float]] = defaultdict(list)
+        self.estimated_done: dict[str, float] = defaultdict(float)  # estimates of the finished flights
         self.t0 = time.time()
 
     def run(self) -> None:
@@ -320,6 +378,7 @@ class _Driver:
             outcome = {"ok": False, "error": f"{type(err).__name__}: {err}", "worker": "?"}
         if outcome["ok"]:
             self.durations[flight.kind].append(time.time() - flight.started)
+            self.estimated_done[flight.kind] += self.estimates.get(flight.primary, 0.0)
             self._record(flight, outcome["result"], outcome["worker"])
         elif self.attempts[flight.primary] <= self.retries:
             flight.started = time.time()
@@ -373,12 +432,22 @@ class _Driver:
         self.on_update(Snapshot(counts, self._eta(), time.time() - self.t0))
 
     def _eta(self) -> float | None:
-        """Mean duration so far of each kind x tasks of that kind not done, spread over the slots."""
+        """Time left of the tasks not done, spread over the slots.
+
+        A task's time is its plan estimate scaled by measured / estimated over the finished tasks
+        of its kind (1 until one finishes); without an estimate, the mean duration of its kind.
+        """
         left = 0.0
         for key, status in self.status.items():
             kind = self.tasks[key].kind
-            if status in ("pending", "running") and kind != "sample":
-                if not self.durations[kind]:
-                    return None
-                left += sum(self.durations[kind]) / len(self.durations[kind])
+            if status not in ("pending", "running") or kind == "sample":
+                continue
+            spent = sum(self.durations[kind])
+            if key in self.estimates:
+                expected = self.estimated_done[kind]
+                left += self.estimates[key] * (spent / expected if expected > 0 and spent > 0 else 1.0)
+            elif self.durations[kind]:
+                left += spent / len(self.durations[kind])
+            else:
+                return None
         return left / max(1, self.executor.slots)

@@ -1,0 +1,355 @@
+"""Per-step costs of the networks a study trains, measured on this machine (or estimated from FLOPs).
+
+A *shape* is everything that fixes the cost of one step: the method or protocol, the network's
+size and the images' size and classes. For each distinct shape the model runs the study's own
+code (the searcher's epoch, the trainer's epoch and test pass) on a few synthetic batches: one
+warm-up epoch of one batch, then epochs of 1 and 3 batches, so that the difference is the cost of
+two steps and the rest is the epoch's fixed overhead. Seconds are process CPU-seconds on the CPU
+(what `runtime.CostMeter` reports) and synchronised wall seconds on a GPU.
+
+For a GPU this machine lacks, a step is costed from the network's multiply-adds at an assumed
+throughput (`GPU_TRAIN_FLOPS`, `GPU_SEARCH_FLOPS`), and the result is marked so.
+
+Timings are cached in `cost-timings.json` under `$NASTRANSFER_CACHE` (else `~/.cache/nastransfer`),
+keyed by machine (CPU model, GPU name), torch version, threads and shape, so a second plan of the
+same study measures nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nastransfer.runtime import atomic_write_bytes
+from nastransfer.study.tasks import canonical_json
+
+CACHE_NAME = "cost-timings.json"
+#: Effective throughputs assumed for a GPU this machine does not have, in FLOP/s (2 per multiply-add;
+#: forward + backward = 3 forwards), from published run times of the DARTS code on DARTS networks.
+#: Evaluation networks: DARTS_V2 (C=36, 20 cells, 528 M mult-adds) trains 600 CIFAR-10 epochs in
+#: about 24 h on a V100 (github.com/quark0/darts issue 80: 2.5 min an epoch), and DARTS's ImageNet
+#: network (530 M) its 250 epochs in 12 days on a GTX 1080 Ti (Liu et al. 2019): both ~1.0 TFLOP/s.
+#: Supernets run many small kernels: DARTS's first-order search (C=16, 8 cells, 300 M mult-adds,
+#: 50 epochs on 25,000 images, a weight and an architecture step per batch) costs 1.5 GPU-days for
+#: four runs (1080 Ti, Liu et al. 2019): ~0.14 TFLOP/s. So estimates are in the papers' GPU-days;
+#: a current GPU with bf16 is faster.
+GPU_TRAIN_FLOPS = 1.0e12
+GPU_SEARCH_FLOPS = 0.14e12
+#: Multiply-adds of one measured step at most: larger batches are timed smaller and scaled linearly.
+STEP_MACS = 3.0e9
+MIN_BATCH = 8
+TIMED_BATCHES = 3  # epochs of 1 and of 3 batches: the difference is two steps
+VAL_BATCHES = 10  # search validation batches: RSWS scores a candidate on up to 10
+
+
+@dataclass(frozen=True)
+class StepCost:
+    """Seconds of one step (at the full batch) and of an epoch's fixed overhead (checks, derivations)."""
+
+    step_s: float
+    epoch_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step_s": self.step_s, "epoch_s": self.epoch_s}
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What the networks see of a dataset: images, classes, channels and stored side."""
+
+    images: int
+    classes: int
+    channels: int
+    size: int
+
+
+def cache_path() -> Path:
+    root = os.environ.get("NASTRANSFER_CACHE") or Path("~/.cache/nastransfer").expanduser()
+    return Path(root) / CACHE_NAME
+
+
+def machine_key(device: str, threads: int, measured: bool) -> str:
+    """Who measured: CPU model (or GPU name), threads, torch version; FLOP estimates name their rate."""
+    import torch
+
+    if not measured:
+        return f"flops:{GPU_TRAIN_FLOPS:g}:{GPU_SEARCH_FLOPS:g}"
+    name = torch.cuda.get_device_name(0) if device == "cuda" else _cpu_model()
+    return f"{name}|{device}|threads={threads}|torch={torch.__version__}"
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+class TimingCache:
+    """The cache file: {machine: {shape json: plain dict}}; an unreadable file starts afresh."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or cache_path()
+        try:
+            self.entries: dict[str, dict[str, dict]] = json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            self.entries = {}
+        self.changed = False
+
+    def get(
+        self, machine: str, shape: dict[str, Any], measure: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The cached value of `shape` on `machine`, measured (and kept) the first time."""
+        key = canonical_json(shape)
+        found = self.entries.get(machine, {}).get(key)
+        if found is None:
+            found = measure()
+            self.entries.setdefault(machine, {})[key] = found
+            self.changed = True
+            self.save()  # each measurement is kept at once: a plan cut short loses none
+        return found
+
+    def save(self) -> None:
+        if self.changed:
+            atomic_write_bytes(
+                self.path, (json.dumps(self.entries, indent=1, sort_keys=True) + "\n").encode()
+            )
+            self.changed = False
+
+
+# -- synthetic data ---------------------------------------------------------------------------------
+
+
+def _images(shape: DataShape, count: int, seed: int = 0):
+    """`count` random uint8 images of `shape`, every class present (so stratified views work)."""
+    import numpy as np
+
+    from nastransfer.data import ArrayDataset, Subset
+
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, (count, shape.channels, shape.size, shape.size), dtype=np.uint8)
+    labels = np.arange(count) % shape.classes
+    dataset = ArrayDataset(images, labels, [str(i) for i in range(shape.classes)], "synthetic")
+    return Subset(dataset, np.arange(count))
+
+
+@contextmanager
+def _threads(count: int):
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _clock(device) -> Callable[[], float]:
+    """Process CPU-seconds on the CPU (as CostMeter), synchronised wall seconds on a GPU."""
+    import torch
+
+    if device.type == "cuda":
+
+        def wall() -> float:
+            torch.cuda.synchronize(device)
+            return time.perf_counter()
+
+        return wall
+    return time.process_time
+
+
+def _step_and_overhead(run_epoch: Callable[[Any], None], short: Any, long: Any, clock) -> tuple[float, float]:
+    """Warm up on `short` (1 batch), then time it and `long` (TIMED_BATCHES): (per step, per epoch)."""
+    run_epoch(short)
+    start = clock()
+    run_epoch(short)
+    one = clock() - start
+    start = clock()
+    run_epoch(long)
+    many = clock() - start
+    step = max(0.0, (many - one) / (TIMED_BATCHES - 1))
+    return step, max(0.0, one - step)
+
+
+def measured_batch(batch: int, macs_per_image: float) -> int:
+    """The batch actually timed: the full one unless a step would exceed STEP_MACS."""
+    return max(1, min(batch, max(MIN_BATCH, int(STEP_MACS // max(macs_per_image, 1.0)))))
+
+
+# -- search steps -----------------------------------------------------------------------------------
+
+
+def search_step(
+    searcher: Any,
+    space: str,
+    budget: Any,
+    stage: int,
+    arch: bool,
+    shape: DataShape,
+    device_name: str,
+    threads: int,
+) -> StepCost:
+    """One step (weights, and architecture when `arch`) of `searcher` at `stage` of `budget`, measured."""
+    import torch
+
+    from nastransfer.data import Splits
+    from nastransfer.nets import count_flops
+    from nastransfer.search.inputs import search_data
+
+    device = torch.device(device_name)
+    with _threads(threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        size = budget.image_size or shape.size
+        stages = searcher.stages(space, budget)
+        probe = searcher.build(space, budget, _ShapeOnly(shape, size), stages[stage])
+        batch = measured_batch(budget.batch_size, count_flops(probe, (shape.channels, size, size)))
+        timed = budget.replace(batch_size=batch, data_fraction=1.0)
+        val = _images(shape, VAL_BATCHES * batch, seed=1)
+
+        def inputs(batches: int):
+            splits = Splits(_images(shape, batches * batch), val, val)
+            return search_data(splits, timed, 0, device)
+
+        short, long = inputs(1), inputs(TIMED_BATCHES)
+        # The searcher's own epoch on a fresh supernet of this stage (pruned as that stage is).
+        run = searcher._new_run(space, timed, short, stages, stage, device)
+        if stage:
+            for kind, mask in searcher.next_stage_masks(run.net, stages[stage].keep).items():
+                run.net.set_op_mask(kind, mask)
+        epoch = timed.warmup_epochs if arch else 0
+
+        def run_epoch(data) -> None:
+            run.history.clear()
+            searcher._epoch(run, data, timed, stages[stage], epoch)
+
+        step, overhead = _step_and_overhead(run_epoch, short, long, _clock(device))
+    return StepCost(step * budget.batch_size / batch, overhead)
+
+
+def search_finish(
+    searcher: Any, space: str, budget: Any, shape: DataShape, device_name: str, threads: int
+) -> StepCost:
+    """The searcher's final derivation with one candidate (`step_s`): RSWS scores each of its n_samples."""
+    import torch
+
+    from nastransfer.data import Splits
+    from nastransfer.search.inputs import search_data
+
+    device = torch.device(device_name)
+    with _threads(threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        batch = min(budget.batch_size, 64)
+        timed = budget.replace(batch_size=batch, data_fraction=1.0, n_samples=1)
+        val = _images(shape, VAL_BATCHES * batch, seed=1)
+        data = search_data(Splits(_images(shape, batch), val, val), timed, 0, device)
+        stages = searcher.stages(space, timed)
+        run = searcher._new_run(space, timed, data, stages, len(stages) - 1, device)
+        clock = _clock(device)
+        start = clock()
+        searcher.finish(run, space, data, timed, 0)
+        seconds = clock() - start
+    return StepCost(seconds * budget.batch_size / batch)
+
+
+class _ShapeOnly:
+    """What `Searcher.build` reads of its data: classes, channels, image size."""
+
+    def __init__(self, shape: DataShape, size: int) -> None:
+        self.num_classes, self.in_channels, self.image_size = shape.classes, shape.channels, size
+
+
+# -- training steps ---------------------------------------------------------------------------------
+
+
+def train_steps(
+    cell: Any, protocol: Any, shape: DataShape, device_name: str, threads: int
+) -> tuple[StepCost, StepCost]:
+    """(training step, test batch) of `cell`'s network under `protocol`, measured with the trainer."""
+    import torch
+
+    from nastransfer.nets import count_flops
+    from nastransfer.train.distributed import DistContext
+    from nastransfer.train.evaluator import build_model
+    from nastransfer.train.loop import make_loaders
+    from nastransfer.train.trainer import Trainer
+
+    device = torch.device(device_name)
+    size = protocol.image_size or shape.size
+    with _threads(threads), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = build_model(cell, protocol, shape.classes, shape.channels)
+        macs = count_flops(model, (shape.channels, size, size))
+        batch = measured_batch(protocol.batch_size, macs)
+        test_batch = measured_batch(protocol.eval_batch_size, macs / 3)
+        timed = protocol.model_copy(update={"batch_size": batch, "eval_batch_size": test_batch})
+        trainer = Trainer(model, timed, device, DistContext())
+        trainer.set_epoch(protocol.epochs // 2)  # mid-run drop-path, like an average epoch
+
+        def loaders(batches: int):
+            train = _images(shape, batches * batch)
+            test = _images(shape, batches * test_batch, seed=1)
+            return make_loaders(train, test, timed, 0, device, DistContext())
+
+        short, long = loaders(1), loaders(TIMED_BATCHES)
+        clock = _clock(device)
+        step, overhead = _step_and_overhead(lambda pair: trainer.train_epoch(pair[0]), short, long, clock)
+        test, _ = _step_and_overhead(lambda pair: trainer.test(pair[1]), short, long, clock)
+    return (
+        StepCost(step * protocol.batch_size / batch, overhead),
+        StepCost(test * protocol.eval_batch_size / test_batch),
+    )
+
+
+# -- FLOP estimates ---------------------------------------------------------------------------------
+
+TRAIN_PASSES = 3.0  # forward + backward ~ three forwards
+FLOPS_PER_MAC = 2.0
+
+
+def flops_seconds(
+    macs_per_image: float, images: int, passes: float = TRAIN_PASSES, rate: float = GPU_TRAIN_FLOPS
+) -> float:
+    """Seconds for `images` images of `macs_per_image` multiply-adds at `rate` FLOP/s."""
+    return passes * FLOPS_PER_MAC * macs_per_image * images / rate
+
+
+def search_macs(searcher: Any, space: str, budget: Any, stage: int, shape: DataShape) -> float:
+    """Multiply-adds per image of the supernet of one stage (all its ops, as a mixed forward runs them).
+
+    Counted at 8 and 16 px and extrapolated as a + b x side^2 (convolutions grow with the area, the
+    classifier does not): exact for these stride-1-stem supernets and far cheaper at 64 px and more.
+    """
+    from nastransfer.nets import count_flops
+
+    size = budget.image_size or shape.size
+    stages = searcher.stages(space, budget)
+    net = searcher.build(space, budget, _ShapeOnly(shape, size), stages[stage])
+    if size <= 16:
+        return float(count_flops(net, (shape.channels, size, size)))
+    small, large = (count_flops(net, (shape.channels, side, side)) for side in (8, 16))
+    per_pixel = (large - small) / (16**2 - 8**2)
+    return float(small + per_pixel * (size**2 - 8**2))
+
+
+def train_macs(cell: Any, protocol: Any, shape: DataShape) -> float:
+    """Multiply-adds per image of `cell`'s evaluation network under `protocol` (shapes only: meta tensors)."""
+    import torch
+
+    from nastransfer.nets import count_flops
+    from nastransfer.train.evaluator import build_model
+
+    size = protocol.image_size or shape.size
+    with torch.device("meta"):
+        model = build_model(cell, protocol, shape.classes, shape.channels)
+    return float(count_flops(model, (shape.channels, size, size)))

@@ -1,0 +1,466 @@
+"""What a study will cost before it runs: each task's device-seconds, totals, and wall time on the workers.
+
+A search costs its stages' epochs x (steps per epoch x seconds per step + the epoch's overhead) plus
+its final derivation; a training costs its epochs x (training steps + test batches); table look-ups
+and random draws cost nothing. Steps per epoch come from the budget or protocol and the sizes of
+the data splits (the dataset is read if it is here, else its published size is used); seconds per
+step come from `cost_model` (measured here, or from FLOPs for a GPU this machine lacks). A trained
+cell is not known before its search has run, so every training is costed with one representative
+cell of the space (`space.sample(0)`). Wall time replays the driver's order (producers first, a
+cell's trainings once its search is done) on the executor's slots.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import defaultdict, deque
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study.config import (
+    StudyConfig,
+    check_method,
+    check_protocol,
+    load_config,
+    resolve_budget,
+    target_overrides,
+)
+from nastransfer.study.cost_model import (
+    GPU_SEARCH_FLOPS,
+    VAL_BATCHES,
+    DataShape,
+    StepCost,
+    TimingCache,
+    flops_seconds,
+    machine_key,
+    search_finish,
+    search_macs,
+    search_step,
+    train_macs,
+    train_steps,
+)
+from nastransfer.study.planner import plan_study
+from nastransfer.study.tasks import Task, canonical_json
+
+PLAN_NAME = "plan.json"
+
+#: Published sizes of datasets a plan may need without having them: (train images, test images,
+#: classes, channels, stored side). ImageNet-22K: the fall 2011 release, 14,197,122 images.
+PUBLISHED_SIZES: dict[str, tuple[int, int, int, int, int]] = {
+    "mnist": (60_000, 10_000, 10, 1, 28),
+    "fashion-mnist": (60_000, 10_000, 10, 1, 28),
+    "mnist5k": (5_000, 0, 10, 1, 28),
+    "cifar10": (50_000, 10_000, 10, 3, 32),
+    "cifar100": (50_000, 10_000, 100, 3, 32),
+    "imagenet": (1_281_167, 50_000, 1000, 3, 224),
+    "imagenet22k": (14_197_122, 0, 21_841, 3, 224),
+}
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """A dataset's shape and the sizes of the views tasks use (paper split: 40/40/20)."""
+
+    shape: DataShape
+    search_train: int
+    search_val: int
+    train: int
+    test: int
+
+
+@dataclass(frozen=True)
+class TaskCost:
+    """One task's estimate: device-seconds in all, and the processes a training takes."""
+
+    key: str
+    kind: str
+    method: str
+    source: str
+    setting: str
+    protocol: str
+    device_s: float
+    nproc: int = 1
+    producer: str | None = None
+
+
+@dataclass
+class CostPlan:
+    """The estimate of a whole study."""
+
+    study: str
+    device: str
+    estimated_from: str  # "measured" (on this machine) or "flops" (cost_model's assumed GPU throughputs)
+    workers: int
+    threads: int
+    tasks: list[TaskCost]
+    wall_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def device_s(self) -> float:
+        return sum(t.device_s for t in self.tasks)
+
+    def counts(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for task in self.tasks:
+            counts[task.kind] += 1
+        return dict(counts)
+
+    def device_s_by_kind(self) -> dict[str, float]:
+        totals: dict[str, float] = defaultdict(float)
+        for task in self.tasks:
+            totals[task.kind] += task.device_s
+        return dict(totals)
+
+    def total_text(self) -> str:
+        """The total as papers report it: CPU-hours, or GPU-days."""
+        return device_total_text(self.device_s, self.device)
+
+    def wall_by_task(self) -> dict[str, float]:
+        """Each task's expected seconds from start to end (device-seconds over its processes and threads)."""
+        threads = self.threads if self.device == "cpu" else 1
+        return {t.key: t.device_s / (t.nproc * threads) for t in self.tasks}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "study": self.study,
+            "device": self.device,
+            "estimated_from": self.estimated_from,
+            "workers": self.workers,
+            "threads_per_worker": self.threads,
+            "tasks": self.counts(),
+            "device_s": self.device_s,
+            "device_s_by_kind": self.device_s_by_kind(),
+            "wall_s": self.wall_s,
+            "total": self.total_text(),
+            "notes": self.notes,
+            "by_task": [asdict(t) for t in self.tasks],
+        }
+
+
+def device_total_text(device_s: float, device: str) -> str:
+    """'12.3 CPU-hours' or '4.56 GPU-days'."""
+    if device.startswith("cuda"):
+        return f"{device_s / 86400:.3g} GPU-days"
+    return f"{device_s / 3600:.3g} CPU-hours"
+
+
+def default_device(config: StudyConfig) -> str:
+    """The study's intended machine: a GPU when its executor hands tasks GPUs."""
+    return "cuda" if config.executor.gpus_per_task > 0 else "cpu"
+
+
+def slots_and_threads(config: StudyConfig, workers: int | None = None) -> tuple[int, int]:
+    """Tasks at once and torch threads per task, as `make_executor` would choose them locally."""
+    from nastransfer.study.executors import cpu_count
+
+    threads_given = config.executor.threads_per_worker
+    slots = workers or config.executor.workers or max(1, cpu_count() // (threads_given or 1))
+    return slots, threads_given or max(1, cpu_count() // slots)
+
+
+def load_for_plan(path) -> StudyConfig:
+    """A study validated as for a run, except that its datasets need not be on this machine."""
+    config = load_config(path, check_references=False)
+    where = str(path)
+    for i, method in enumerate(config.methods):
+        check_method(method, where, f"methods[{i}]")
+        resolve_budget(config, method, where, f"methods[{i}]")
+    for i, target in enumerate(config.targets):
+        for j, protocol in enumerate(target.protocols if target.table is None else []):
+            check_protocol(
+                protocol, target_overrides(target, protocol), where, f"targets[{i}].protocols[{j}]"
+            )
+    if config.evaluate.on_source:
+        check_protocol(config.evaluate.source_protocol, config.evaluate.source_overrides, where, "evaluate")
+    return config
+
+
+def estimate_study(
+    config: StudyConfig,
+    device: str | None = None,
+    workers: int | None = None,
+    cache: TimingCache | None = None,
+) -> CostPlan:
+    """Every task of `config` with its estimated device-seconds, and the wall time on the workers."""
+    import torch
+
+    device = device or default_device(config)
+    if device not in ("cpu", "cuda"):
+        raise ConfigError(f"--device: expected cpu or cuda, got {device!r}")
+    measured = device == "cpu" or torch.cuda.is_available()
+    slots, threads = slots_and_threads(config, workers)
+    estimator = _Estimator(config, device, measured, threads, cache or TimingCache())
+    tasks = [estimator.task(task) for task in plan_study(config)]
+    estimator.cache.save()
+    plan = CostPlan(
+        config.name, device, "measured" if measured else "flops", slots, threads, tasks, notes=estimator.notes
+    )
+    plan.wall_s = schedule_wall_s(tasks, slots, plan.wall_by_task())
+    return plan
+
+
+def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]) -> float:
+    """Replay the driver: producers in order (draws first), each training once its producer is done.
+
+    A task runs for `seconds[key]` and holds min(N, slots) slots when it trains in N processes.
+    """
+    dependents: dict[str, list[TaskCost]] = defaultdict(list)
+    for task in tasks:
+        if task.producer is not None:
+            dependents[task.producer].append(task)
+    producers = [t for t in tasks if t.producer is None]
+    ready = deque(sorted(producers, key=lambda t: t.kind != "sample"))
+    running: list[tuple[float, int, TaskCost, int]] = []
+    now, free, order = 0.0, slots, 0
+    while True:
+        while ready and min(ready[0].nproc, slots) <= free:
+            task = ready.popleft()
+            held = min(task.nproc, slots)
+            free -= held
+            order += 1
+            heapq.heappush(running, (now + seconds[task.key], order, task, held))
+        if not running:
+            return now
+        now, _, task, held = heapq.heappop(running)
+        free += held
+        ready.extend(dependents.get(task.key, []))
+
+
+class _Estimator:
+    """Costs tasks one by one, measuring each distinct shape once (and data sizes once)."""
+
+    def __init__(self, config: StudyConfig, device: str, measured: bool, threads: int, cache: TimingCache):
+        self.config, self.device, self.measured, self.threads, self.cache = (
+            config,
+            device,
+            measured,
+            threads,
+            cache,
+        )
+        self.machine = machine_key(device, threads, measured)
+        self.sizes_of: dict[str, Sizes] = {}
+        self.by_spec: dict[str, float] = {}
+        self.notes: list[str] = []
+
+    def task(self, task: Task) -> TaskCost:
+        spec = task.spec
+        if task.kind == "evaluate":
+            origin, setting = spec["origin"], spec["setting"]
+            nproc = 1
+            if setting["role"] == "target" and setting["data"]["kind"] != "table":
+                nproc = self.config.executor.target_nproc(setting["name"])
+            labels = (
+                origin["method"],
+                origin["source"],
+                f"{setting['role']}:{setting['name']}",
+                setting["protocol"],
+            )
+            seconds = self._memo(
+                "evaluate", {"space": spec["space"], **setting, "seed": None}, self._evaluation
+            )
+            return TaskCost(task.key, task.kind, *labels, seconds, nproc, task.producer)
+        if task.kind == "search":
+            body = {k: v for k, v in spec.items() if k not in ("seed", "kind", "producer")}
+            seconds = self._memo("search", body, self._search)
+            return TaskCost(task.key, task.kind, spec["method"], spec["source"], "", "", seconds)
+        return TaskCost(task.key, task.kind, "random", "", "", "", 0.0)
+
+    def _memo(self, kind: str, spec: dict[str, Any], cost) -> float:
+        key = canonical_json({"kind": kind, **spec})
+        if key not in self.by_spec:
+            self.by_spec[key] = cost(spec)
+        return self.by_spec[key]
+
+    # -- data -----------------------------------------------------------------------------------------
+
+    def sizes(self, data: dict[str, Any]) -> Sizes:
+        key = canonical_json(data)
+        if key not in self.sizes_of:
+            self.sizes_of[key] = _read_sizes(data) or self._published_sizes(data)
+        return self.sizes_of[key]
+
+    def _published_sizes(self, data: dict[str, Any]) -> Sizes:
+        if data["kind"] == "proxy":
+            base = self.sizes(data["of"])
+            return _proxy_sizes(base, data)
+        name = data.get("options", {}).get("name") or data["dataset"]
+        if name not in PUBLISHED_SIZES:
+            raise ConfigError(
+                f"plan: dataset {name!r} is not on this machine and its size is not known; "
+                "get the dataset (nastransfer datasets) to plan with it"
+            )
+        train, test, classes, channels, side = PUBLISHED_SIZES[name]
+        note = f"{name}: not on this machine; planned with its published size ({train:,} images)"
+        if note not in self.notes:
+            self.notes.append(note)
+        return _paper_sizes(DataShape(train, classes, channels, side))
+
+    # -- searches -------------------------------------------------------------------------------------
+
+    def _search(self, spec: dict[str, Any]) -> float:
+        from nastransfer.search import Budget
+        from nastransfer.search.gradient import GradientSearcher
+        from nastransfer.study.work import make_searcher
+
+        if spec["data"]["kind"] == "table":
+            return 0.0
+        searcher = make_searcher(spec["searcher"], spec["params"])
+        if not isinstance(searcher, GradientSearcher):
+            if spec["searcher"] != "random":
+                self.notes.append(f"search {spec['method']!r}: not a supernet method; costed as 0")
+            return 0.0
+        space, budget = spec["space"], Budget.from_dict(spec["budget"])
+        searcher.check(space, budget)
+        sizes = self.sizes(spec["data"])
+        train = max(1, round(sizes.search_train * budget.data_fraction))
+        val = max(1, round(sizes.search_val * budget.data_fraction))
+        steps = min(train, val) // budget.batch_size
+        arch_epochs = sum(searcher.arch_active(e, budget) for e in range(budget.epochs))
+        shape = sizes.shape
+        total = 0.0
+        for stage in range(len(searcher.stages(space, budget))):
+            for arch, epochs in ((True, arch_epochs), (False, budget.epochs - arch_epochs)):
+                if epochs:
+                    cost = self._search_step(searcher, spec, budget, stage, arch, shape)
+                    total += epochs * (cost.epoch_s + steps * cost.step_s)
+        return total + self._search_finish(
+            searcher, spec, budget, shape, min(VAL_BATCHES, val // budget.batch_size)
+        )
+
+    def _search_step(self, searcher, spec, budget, stage: int, arch: bool, shape: DataShape) -> StepCost:
+        key = _search_shape(spec, budget, shape) | {"stage": stage, "arch": arch}
+        if self.measured:
+            found = self.cache.get(
+                self.machine,
+                key,
+                lambda: search_step(
+                    searcher, spec["space"], budget, stage, arch, shape, self.device, self.threads
+                ).to_dict(),
+            )
+            return StepCost(**found)
+        macs = self._supernet_macs(searcher, spec, budget, stage, shape)
+        return StepCost(flops_seconds(macs, budget.batch_size, rate=GPU_SEARCH_FLOPS) * (2 if arch else 1))
+
+    def _supernet_macs(self, searcher, spec, budget, stage: int, shape: DataShape) -> float:
+        key = _search_shape(spec, budget, shape) | {"stage": stage}
+        return self._macs(key, lambda: search_macs(searcher, spec["space"], budget, stage, shape))
+
+    def _search_finish(self, searcher, spec, budget, shape: DataShape, val_batches: int) -> float:
+        """The final derivation; RSWS scores n_samples candidates on up to VAL_BATCHES batches each."""
+        candidates = max(1, budget.n_samples)
+        key = _search_shape(spec, budget, shape) | {"finish": True}
+        if self.measured:
+            found = self.cache.get(
+                self.machine,
+                key,
+                lambda: search_finish(
+                    searcher, spec["space"], budget, shape, self.device, self.threads
+                ).to_dict(),
+            )
+            return candidates * StepCost(**found).step_s * max(1, val_batches) / VAL_BATCHES
+        if budget.n_samples == 0:
+            return 0.0
+        macs = self._supernet_macs(searcher, spec, budget, 0, shape)
+        return flops_seconds(macs, candidates * val_batches * budget.batch_size, 1, GPU_SEARCH_FLOPS)
+
+    # -- trainings ------------------------------------------------------------------------------------
+
+    def _evaluation(self, setting: dict[str, Any]) -> float:
+        from nastransfer.study.work import cell_space
+        from nastransfer.train import get_protocol
+
+        if setting["data"]["kind"] == "table":
+            return 0.0
+        protocol = get_protocol(setting["protocol"], **setting["overrides"])
+        sizes = self.sizes(setting["data"])
+        # The official split trains on all the training files (its test files are about the paper's 20 %).
+        whole = sizes.shape.images if protocol.split == "official" else sizes.train
+        train = max(1, round(whole * protocol.data_fraction))
+        steps = math.ceil(train / protocol.batch_size)
+        test_batches = math.ceil(sizes.test / protocol.eval_batch_size)
+        cell = cell_space(setting["space"]).sample(0)
+        key = {
+            "train": protocol.model_dump(
+                mode="json", exclude={"name", "description", "epochs", "data_fraction"}
+            ),
+            "cell": str(cell),
+            "data": asdict(sizes.shape) | {"images": None},
+        }
+        if self.measured:
+
+            def measure() -> dict[str, Any]:
+                step, test = train_steps(cell, protocol, sizes.shape, self.device, self.threads)
+                return {"step": step.to_dict(), "test": test.to_dict()}
+
+            found = self.cache.get(self.machine, key, measure)
+            step, test = StepCost(**found["step"]), StepCost(**found["test"])
+            return protocol.epochs * (step.epoch_s + steps * step.step_s + test_batches * test.step_s)
+        macs = self._macs(key, lambda: train_macs(cell, protocol, sizes.shape))
+        return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, sizes.test, passes=1))
+
+    def _macs(self, key: dict[str, Any], count) -> float:
+        return float(self.cache.get("macs", key, lambda: {"macs": count()})["macs"])
+
+
+def _search_shape(spec: dict[str, Any], budget, shape: DataShape) -> dict[str, Any]:
+    """What fixes a search step's cost: method, its params, the network and batch, the images."""
+    fixed = budget.to_dict()
+    for name in ("epochs", "data_fraction", "n_samples"):
+        fixed.pop(name)
+    return {
+        "searcher": spec["searcher"],
+        "params": spec["params"],
+        "space": spec["space"],
+        "budget": fixed,
+        "data": asdict(shape) | {"images": None},
+    }
+
+
+def _paper_sizes(shape: DataShape) -> Sizes:
+    """Sizes under the paper's 40/40/20 split of the training images."""
+    n = shape.images
+    return Sizes(shape, round(0.4 * n), round(0.4 * n), round(0.8 * n), n - 2 * round(0.4 * n))
+
+
+def _proxy_sizes(base: Sizes, data: dict[str, Any]) -> Sizes:
+    """A proxy of a dataset known only by its size: classes, images per class or fraction, resolution."""
+    shape = base.shape
+    per_class_all = shape.images / shape.classes
+    classes = data["classes"]
+    kept = shape.classes if classes is None else (classes if isinstance(classes, int) else len(classes))
+    per_class = data["per_class"] or per_class_all * (data["fraction"] or 1.0)
+    side = data["resolution"] or shape.size
+    return _paper_sizes(
+        DataShape(max(1, round(kept * min(per_class, per_class_all))), kept, shape.channels, side)
+    )
+
+
+def _read_sizes(data: dict[str, Any]) -> Sizes | None:
+    """Sizes of a dataset (or proxy) that is on this machine; None when it is not."""
+    from nastransfer.data import paper_splits
+    from nastransfer.study.work import load_data
+
+    if not _on_this_machine(data):
+        return None
+    try:
+        dataset = load_data(canonical_json(data))
+    except NastransferError:
+        return None
+    splits = paper_splits(dataset, seed=0)
+    shape = DataShape(len(dataset), dataset.num_classes, dataset.in_channels, dataset.image_size)
+    return Sizes(
+        shape, len(splits.train), len(splits.val), len(splits.train) + len(splits.val), len(splits.test)
+    )
+
+
+def _on_this_machine(data: dict[str, Any]) -> bool:
+    """Whether the dataset's files (or its package) are here, without reading them."""
+    from nastransfer.data import dataset_spec
+
+    if data["kind"] == "proxy":
+        return _on_this_machine(data["of"])
+    spec = dataset_spec(data["dataset"])
+    return spec.package is not None or spec.find(data["root"]) is not None
