@@ -25,7 +25,7 @@ def tiny_net():
 
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(speed.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv("NASTRANSFER_CACHE", str(tmp_path / "cache"))
 
 
 def timings(monkeypatch, fp32_s, bf16_s):

@@ -3,7 +3,7 @@
 from nastransfer.atomic import atomic_write_bytes
 from nastransfer.runtime.checkpoint import CheckpointDir, load_checkpoint, save_checkpoint
 from nastransfer.runtime.cost import Cost, CostMeter
-from nastransfer.runtime.device import pick_device
+from nastransfer.runtime.device import cache_dir, cpu_model, pick_device
 from nastransfer.runtime.progress import progress
 from nastransfer.runtime.rng import capture_rng, restore_rng, seed_everything
 
@@ -12,7 +12,9 @@ __all__ = [
     "Cost",
     "CostMeter",
     "atomic_write_bytes",
+    "cache_dir",
     "capture_rng",
+    "cpu_model",
     "load_checkpoint",
     "pick_device",
     "progress",

@@ -18,8 +18,6 @@ same study measures nothing.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -27,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nastransfer.runtime import atomic_write_bytes
+from nastransfer.runtime import atomic_write_bytes, cache_dir, cpu_model
 from nastransfer.study.tasks import canonical_json
 
 CACHE_NAME = "cost-timings.json"
@@ -71,8 +69,7 @@ class DataShape:
 
 
 def cache_path() -> Path:
-    root = os.environ.get("NASTRANSFER_CACHE") or Path("~/.cache/nastransfer").expanduser()
-    return Path(root) / CACHE_NAME
+    return cache_dir() / CACHE_NAME
 
 
 def machine_key(device: str, threads: int, measured: bool) -> str:
@@ -81,18 +78,9 @@ def machine_key(device: str, threads: int, measured: bool) -> str:
 
     if not measured:
         return f"flops:{GPU_TRAIN_FLOPS:g}:{GPU_SEARCH_FLOPS:g}"
-    name = torch.cuda.get_device_name(0) if device == "cuda" else _cpu_model()
+    name = torch.cuda.get_device_name(0) if device == "cuda" else cpu_model()
     return f"{name}|{device}|threads={threads}|torch={torch.__version__}"
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 class TimingCache:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,7 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from nastransfer.runtime import atomic_write_bytes, capture_rng, restore_rng
+from nastransfer.runtime import atomic_write_bytes, cache_dir, capture_rng, cpu_model, restore_rng
 from nastransfer.train.protocols import Protocol
 
 #: Trainings shorter than this never measure (a measurement costs about 2 x (2 + 5) steps).
@@ -40,7 +38,6 @@ BF16_MIN_GAIN = 1.1
 #: on CUDA the compile is assumed to take 2 minutes for the same speed-up.
 COMPILE_COST_S = {"cpu": 420.0, "cuda": 120.0}
 COMPILE_SPEEDUP = 1.22
-CACHE_ENV = "NASTRANSFER_CACHE"
 CACHE_NAME = "speed.json"
 
 
@@ -146,8 +143,7 @@ def seconds_per_step(
 
 def cache_path() -> Path:
     """`$NASTRANSFER_CACHE/speed.json`, else `~/.cache/nastransfer/speed.json`."""
-    root = os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "nastransfer"
-    return Path(root) / CACHE_NAME
+    return cache_dir() / CACHE_NAME
 
 
 def _read_cache() -> dict[str, dict[str, float]]:
@@ -160,17 +156,8 @@ def _read_cache() -> dict[str, dict[str, float]]:
 
 def _cache_key(model: nn.Module, device: torch.device, batch_shape: tuple[int, ...]) -> str:
     """Machine (CPU model or GPU name, torch version, threads) and network (layers, batch shape)."""
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else _cpu_model()
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
     machine = f"{where}|torch {torch.__version__}|{torch.get_num_threads()} threads"
     network = hashlib.sha256(repr(model).encode()).hexdigest()[:16]
     return f"{machine}|{network}|{'x'.join(map(str, batch_shape))}"
 
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
