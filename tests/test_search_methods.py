@@ -12,7 +12,7 @@ from nastransfer.data import load_dataset, make_proxy, paper_splits
 from nastransfer.errors import CheckpointError
 from nastransfer.search import Budget
 from nastransfer.search.rsws import sample_paths
-from nastransfer.spaces import darts, nb201
+from nastransfer.spaces import darts, get_space, nb201
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +101,18 @@ def test_random_baseline_returns_the_seeded_sample(space, splits, tmp_path):
     assert first.genotype == again.genotype != other.genotype
     cells = search.sample_cells(space, 5, seed=0)
     assert cells == search.sample_cells(space, 5, seed=0) and len({str(c) for c in cells}) == 5
+
+
+@pytest.mark.parametrize("space", ["darts", "nb201"])
+def test_random_method_draws_apart_from_the_random_baseline(space, splits, tmp_path):
+    """The study's baseline trains `space.sample(k)`, k = 0, 1, ...; the method must not return them."""
+    budget = tiny("random", space)
+    method = {
+        str(search.get("random").search(space, splits, budget, seed=s, workdir=tmp_path / str(s)).genotype)
+        for s in range(5)
+    }
+    baseline = {str(get_space(space).sample(k)) for k in range(5)}
+    assert len(method) == 5 and not method & baseline
 
 
 def test_a_workdir_of_another_search_is_refused_and_a_finished_one_is_reused(splits, tmp_path):

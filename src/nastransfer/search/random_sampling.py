@@ -23,9 +23,16 @@ def sample_cells(space: str, n: int, seed: int, sample: Callable[[int], Any] | N
     return [sample(int(s)) for s in np.random.SeedSequence(seed).generate_state(n)]
 
 
+#: Separates the method's draws from the study's random baseline, which samples `space.sample(k)`
+#: for k = seed, seed + 1, ...: without it, `random` with seeds 0..n-1 would return the baseline's
+#: own cells and its improvement over random would be 0 by construction.
+_METHOD_STREAM = 0x52414E44
+
+
 @register("random")
 class RandomSampling(Searcher):
-    """Returns `space.sample(seed)`: the seed picks the cell; data and budget are not used.
+    """Returns a uniform cell fixed by the seed (drawn apart from the baseline's); data and budget
+    are not used.
 
     There is no architecture distribution to sharpen: the history holds one record whose
     entropy is that of the uniform distribution over each edge's ops.
@@ -48,6 +55,7 @@ class RandomSampling(Searcher):
     ) -> SearchResult:
         chosen = get_space(space)
         with CostMeter() as meter:
-            genotype = chosen.sample(int(seed))
+            draw = np.random.SeedSequence((int(seed), _METHOD_STREAM)).generate_state(1)[0]
+            genotype = chosen.sample(int(draw))
         record = {"epoch": 0, "genotype": str(genotype), "entropy": float(np.log(len(chosen.ops)))}
         return SearchResult(genotype, [record], meter.cost, budget, method=self.name, seed=int(seed))
