@@ -205,3 +205,34 @@ def test_masked_ops_and_none_never_run_in_the_mixed_form():
     ran_normal = {name for edge, name in ran if edge in normal_edges}
     assert "sep_conv_5x5" not in ran_normal and len(ran_normal) == 6
     assert net.arch_distribution()["normal"][:, net.op_names.index("sep_conv_5x5")].abs().max() == 0
+
+
+def test_compiled_forwards_see_masks_set_or_loaded_without_an_eager_forward(monkeypatch):
+    source, net = NB201Supernet(4, 1, 10, 1), NB201Supernet(4, 1, 10, 1)
+    mask = torch.ones(6, 5, dtype=torch.bool)
+    mask[:, nb201.OPS.index("nor_conv_3x3")] = False
+    source.set_op_mask("cell", mask)
+    net.load_state_dict(source.state_dict())
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)  # as inside a compiled forward
+    conv = nb201.OPS.index("nor_conv_3x3")
+    assert all(conv not in ops for ops in source._active_ops("cell"))
+    assert all(conv not in ops for ops in net._active_ops("cell"))
+    assert all(conv in ops for ops in NB201Supernet(4, 1, 10, 1)._active_ops("cell"))
+
+
+@pytest.mark.parametrize(("form", "every_op", "breaks"), [("mixed", False, 0), ("partial", False, 0),
+                                                          ("mixed", True, 1)])
+def test_supernet_forwards_trace_in_one_graph(form, every_op, breaks):
+    """torch.compile sees the mixed and partial forms whole; an RSWS step breaks once, at the eager
+    path weights, and its graph does not depend on the path."""
+    net = NB201Supernet(4, 1, 10, 1, form=form, k=2)
+    x = torch.randn(2, 1, 8, 8)
+    paths = [nb201.sample(seed) for seed in range(3)] if every_op else [None]
+    torch._dynamo.reset()
+    compiled = torch.compile(net, backend="eager")
+    torch._dynamo.utils.counters.clear()
+    for path in paths:
+        assert torch.allclose(compiled(x, path=path, every_op=every_op), net(x, path=path, every_op=every_op))
+    counters = torch._dynamo.utils.counters
+    assert sum(counters["graph_break"].values()) == breaks, dict(counters["graph_break"])
+    assert counters["stats"]["unique_graphs"] == breaks + 1

@@ -66,13 +66,80 @@ def test_bf16_is_not_measured_without_native_support(monkeypatch):
     assert seen == {"with_bf16": False}
 
 
-def test_compile_when_the_saved_time_repays_it(monkeypatch):
+def compile_measured(monkeypatch, compile_s, compiled_s):
+    """Inject a compile measurement; returns the list of calls (a compile is measured only when asked)."""
+    calls = []
+
+    def fake(model, device, shape, amp):
+        calls.append(amp)
+        return {"compile_s": compile_s, "compiled_s": compiled_s}
+
+    monkeypatch.setattr(speed, "compile_timing", fake)
+    return calls
+
+
+def test_repay_steps_is_compile_time_over_the_time_each_step_saves():
+    assert speed.repay_steps(0.10, {"compile_s": 60.0, "compiled_s": 0.04}) == pytest.approx(1000)
+    assert speed.repay_steps(0.10, {"compile_s": 60.0, "compiled_s": 0.10}) == float("inf")
+    assert speed.repay_steps(0.10, {"compile_s": 1.0, "compiled_s": 0.20}) == float("inf")
+
+
+def test_compile_is_measured_only_when_the_prior_says_it_may_repay(monkeypatch):
     timings(monkeypatch, fp32_s=0.1, bf16_s=0.2)
+    calls = compile_measured(monkeypatch, compile_s=1.0, compiled_s=0.01)
     cost = speed.COMPILE_COST_S["cpu"]
-    steps_to_repay = int(cost / (0.1 * (1 - 1 / speed.COMPILE_SPEEDUP))) + 1
-    assert not plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps_to_repay - 10).compile
-    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps_to_repay).compile
+    prior_steps = int(cost / (0.1 * (1 - 1 / speed.COMPILE_SPEEDUP))) + 1
+    assert not plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), prior_steps - 10).compile
+    assert calls == []
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), prior_steps).compile
+    assert calls == ["off"]
     assert not plan_speed(tiny_net(), protocol(compile=False), CPU, (8, 1, 8, 8), 10**9).compile
+    assert calls == ["off"]
+
+
+def test_compile_when_the_measured_repay_steps_are_fewer_than_the_training(monkeypatch):
+    timings(monkeypatch, fp32_s=0.1, bf16_s=0.05)
+    steps = 10**6  # long enough for the prior; the measurement decides
+    compile_measured(monkeypatch, compile_s=4000.0, compiled_s=0.045)  # repays after 800,000 bf16 steps
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", True)
+    compile_measured(monkeypatch, compile_s=6000.0, compiled_s=0.045)  # after 1,200,000 steps
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", False)
+    calls = compile_measured(monkeypatch, compile_s=1.0, compiled_s=0.06)  # compiled is slower
+    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", False)
+    assert calls == ["bf16"]
+
+
+def test_cuda_plans_time_the_bf16_steps_they_would_compile(monkeypatch):
+    seen = {}
+
+    def fake(model, device, shape, with_bf16):
+        seen["with_bf16"] = with_bf16
+        return {"fp32_s": 0.1, "bf16_s": 0.05} if with_bf16 else {"fp32_s": 0.1}
+
+    monkeypatch.setattr(speed, "step_timing", fake)
+    calls = compile_measured(monkeypatch, compile_s=10.0, compiled_s=0.04)
+    plan = plan_speed(tiny_net(), protocol(), torch.device("cuda"), (8, 1, 8, 8), 10**6)
+    assert plan == SpeedPlan("bf16", True) and seen == {"with_bf16": True} and calls == ["bf16"]
+
+
+def test_a_compile_measurement_is_cached_per_precision(monkeypatch):
+    measured = []
+
+    def fake_times(model, device, shape, dtype, compiled=False):
+        assert compiled
+        measured.append(dtype)
+        return [5.0, 0.5] + [0.2, 0.1, 0.3, 0.1, 0.2][: speed.TIMED_STEPS]
+
+    monkeypatch.setattr(speed, "WARMUP_STEPS", 2)
+    monkeypatch.setattr(speed, "step_times", fake_times)
+    first = speed.compile_timing(tiny_net(), CPU, (8, 1, 8, 8), "off")
+    assert first == {"compile_s": pytest.approx(5.3), "compiled_s": 0.1}
+    assert speed.compile_timing(tiny_net(), CPU, (8, 1, 8, 8), "off") == first
+    assert measured == [None]
+    speed.compile_timing(tiny_net(), CPU, (8, 1, 8, 8), "bf16")
+    assert measured == [None, torch.bfloat16]
+    entry = next(iter(json.loads(speed.cache_path().read_text()).values()))
+    assert set(entry) == {"compile_off_s", "compiled_off_s", "compile_bf16_s", "compiled_bf16_s"}
 
 
 def test_a_measurement_is_cached_and_leaves_model_and_rng_alone(monkeypatch):

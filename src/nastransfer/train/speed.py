@@ -3,8 +3,10 @@
 `amp="auto"` on the CPU uses bf16 autocast only where a short measurement says it pays: bf16 speeds
 some networks up and slows others (DARTS' evaluation network 1.23x, the DARTS supernet 0.74x on an
 AVX512-BF16 CPU), and a CPU without native bf16 only emulates it. `compile="auto"` compiles only
-a training long enough to repay the compile: its eager time, estimated from the same measurement,
-must save more than the compile costs at the speed-up measured for evaluation networks.
+a training long enough to repay the compile. A compile costs minutes, so it is measured only for a
+training that a prior estimate (issue 16's 7 minutes for 1.22x) says may repay it: then the compile
+time and the compiled step time, measured here on a copy of the network, give the steps that repay
+the compile, and the training compiles when it is longer.
 
 Measuring costs a few steps on a copy of the network (global RNG states restored, the real model
 untouched), so it runs only for trainings of at least `MEASURE_MIN_STEPS` steps; shorter ones train
@@ -19,6 +21,7 @@ import copy
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,8 +37,8 @@ MEASURE_MIN_STEPS = 500
 WARMUP_STEPS, TIMED_STEPS = 2, 5
 #: bf16 must beat fp32 by this factor: below it, the lost precision is not worth the time.
 BF16_MIN_GAIN = 1.1
-#: torch.compile of an evaluation network: about 7 minutes on a CPU for 1.22x (issue 16's numbers);
-#: on CUDA the compile is assumed to take 2 minutes for the same speed-up.
+#: Prior for torch.compile of an evaluation network, to decide whether measuring it is worthwhile:
+#: about 7 minutes on a CPU for 1.22x (issue 16's numbers); on CUDA 2 minutes for the same speed-up.
 COMPILE_COST_S = {"cpu": 420.0, "cuda": 120.0}
 COMPILE_SPEEDUP = 1.22
 CACHE_NAME = "speed.json"
@@ -72,16 +75,32 @@ def plan_speed(
     measure_amp = protocol.amp == "auto" and device.type == "cpu" and cpu_has_bf16()
     if steps < MEASURE_MIN_STEPS or not (measure_amp or protocol.compile == "auto"):
         return plan
-    timing = step_timing(model, device, batch_shape, with_bf16=measure_amp)
+    # bf16 steps are timed where auto may pick bf16, or bf16 is chosen (CUDA) and compile may be measured
+    timing = step_timing(model, device, batch_shape, with_bf16=measure_amp or plan.amp == "bf16")
     amp = plan.amp
     if measure_amp and timing["fp32_s"] / timing["bf16_s"] >= BF16_MIN_GAIN:
         amp = "bf16"
     compile_ = plan.compile
     if protocol.compile == "auto":
         step_s = timing["bf16_s"] if amp == "bf16" else timing["fp32_s"]
-        saved = steps * step_s * (1.0 - 1.0 / COMPILE_SPEEDUP)
-        compile_ = saved > COMPILE_COST_S.get(device.type, COMPILE_COST_S["cpu"])
+        compile_ = may_repay_compile(steps, step_s, device) and steps > repay_steps(
+            step_s, compile_timing(model, device, batch_shape, amp)
+        )
     return SpeedPlan(amp=amp, compile=compile_)
+
+
+def may_repay_compile(steps: int, step_s: float, device: torch.device) -> bool:
+    """Whether, by the prior (`COMPILE_COST_S`, `COMPILE_SPEEDUP`), ``steps`` eager steps of
+    ``step_s`` seconds are long enough to repay a compile: only then is the compile measured."""
+    saved = steps * step_s * (1.0 - 1.0 / COMPILE_SPEEDUP)
+    return saved > COMPILE_COST_S.get(device.type, COMPILE_COST_S["cpu"])
+
+
+def repay_steps(step_s: float, compiled: dict[str, float]) -> float:
+    """Steps after which compiling has saved its own cost: measured compile time over the time each
+    compiled step saves (``compiled`` as from `compile_timing`); infinite if compiling is no faster."""
+    saved = step_s - compiled["compiled_s"]
+    return compiled["compile_s"] / saved if saved > 0 else float("inf")
 
 
 def cpu_has_bf16() -> bool:
@@ -94,41 +113,80 @@ def step_timing(
     model: nn.Module, device: torch.device, batch_shape: tuple[int, ...], with_bf16: bool
 ) -> dict[str, float]:
     """Seconds per training step in fp32 (and bf16 autocast), cached per machine and network."""
-    key = _cache_key(model, device, batch_shape)
-    cache = _read_cache()
-    entry = cache.get(key, {})
     wanted = ("fp32_s", "bf16_s") if with_bf16 else ("fp32_s",)
-    if all(name in entry for name in wanted):
+
+    def measure(missing: list[str]) -> dict[str, float]:
+        dtypes = {"fp32_s": None, "bf16_s": torch.bfloat16}
+        return {name: seconds_per_step(model, device, batch_shape, dtypes[name]) for name in missing}
+
+    return _cached(_cache_key(model, device, batch_shape), wanted, measure)
+
+
+def compile_timing(
+    model: nn.Module, device: torch.device, batch_shape: tuple[int, ...], amp: str
+) -> dict[str, float]:
+    """torch.compile of ``model`` under autocast ``amp``: `compile_s`, the seconds its first steps take
+    beyond compiled ones, and `compiled_s`, seconds per compiled step; cached per machine and network."""
+    names = {"compile_s": f"compile_{amp}_s", "compiled_s": f"compiled_{amp}_s"}
+
+    def measure(missing: list[str]) -> dict[str, float]:
+        times = step_times(model, device, batch_shape, SpeedPlan(amp=amp).autocast_dtype, compiled=True)
+        best = min(times[WARMUP_STEPS:])
+        first = sum(times[:WARMUP_STEPS]) - WARMUP_STEPS * best
+        return {names["compile_s"]: first, names["compiled_s"]: best}
+
+    entry = _cached(_cache_key(model, device, batch_shape), tuple(names.values()), measure)
+    return {short: entry[name] for short, name in names.items()}
+
+
+def _cached(
+    key: str, wanted: tuple[str, ...], measure: Callable[[list[str]], dict[str, float]]
+) -> dict[str, float]:
+    """The cache entry ``key``, first measuring the names in ``wanted`` it lacks (global RNG states
+    restored afterwards)."""
+    entry = _read_cache().get(key, {})
+    missing = [name for name in wanted if name not in entry]
+    if not missing:
         return entry
     rng = capture_rng()
     try:
-        for name in wanted:
-            dtype = torch.bfloat16 if name == "bf16_s" else None
-            entry[name] = seconds_per_step(model, device, batch_shape, dtype)
+        measured = measure(missing)
     finally:
         restore_rng(rng)
     cache = _read_cache()  # another worker may have written meanwhile
-    cache[key] = entry
-    path = cache_path()
-    atomic_write_bytes(path, (json.dumps(cache, indent=1, sort_keys=True) + "\n").encode())
-    return entry
+    cache[key] = {**cache.get(key, {}), **entry, **measured}
+    atomic_write_bytes(cache_path(), (json.dumps(cache, indent=1, sort_keys=True) + "\n").encode())
+    return cache[key]
 
 
 def seconds_per_step(
     model: nn.Module, device: torch.device, batch_shape: tuple[int, ...], dtype: torch.dtype | None
 ) -> float:
     """Best time of an SGD step of a copy of ``model`` on random data (its weights untouched)."""
+    return min(step_times(model, device, batch_shape, dtype)[WARMUP_STEPS:])
+
+
+def step_times(
+    model: nn.Module,
+    device: torch.device,
+    batch_shape: tuple[int, ...],
+    dtype: torch.dtype | None,
+    compiled: bool = False,
+) -> list[float]:
+    """Seconds of each of `WARMUP_STEPS + TIMED_STEPS` SGD steps of a copy of ``model`` (compiled, as
+    the trainer compiles it, if asked) on random data; the model's weights are untouched."""
     net = copy.deepcopy(model).to(device).train()
     channels_last = next(net.parameters()).is_contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9)
     images = torch.randn(batch_shape, device=device)
     if channels_last and images.dim() == 4:
         images = images.contiguous(memory_format=torch.channels_last)
-    best = float("inf")
-    for step in range(WARMUP_STEPS + TIMED_STEPS):
+    run = torch.compile(net) if compiled else net
+    times = []
+    for _ in range(WARMUP_STEPS + TIMED_STEPS):
         start = time.perf_counter()
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            out = net(images)
+            out = run(images)
             logits = out[0] if isinstance(out, tuple) else out
             loss = logits.float().square().mean()
         optimizer.zero_grad(set_to_none=True)
@@ -136,9 +194,8 @@ def seconds_per_step(
         optimizer.step()
         if device.type == "cuda":
             torch.cuda.synchronize(device)
-        if step >= WARMUP_STEPS:
-            best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return times
 
 
 def cache_path() -> Path:

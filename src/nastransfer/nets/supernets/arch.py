@@ -48,8 +48,12 @@ def node_normalised(betas: torch.Tensor, slices: NodeSlices) -> torch.Tensor:
     return torch.cat([betas[start:stop].softmax(dim=0) for start, stop in slices])
 
 
+@torch.compiler.disable
 def gumbel_hard(logits: torch.Tensor, tau: float) -> tuple[torch.Tensor, list[int]]:
-    """GDAS sample: one op per edge; values one-hot, gradients those of the tau-softmax (straight-through)."""
+    """GDAS sample: one op per edge; values one-hot, gradients those of the tau-softmax (straight-through).
+
+    Always eager: its redraw loop and `.tolist()` cannot be traced, and eager draws keep a compiled
+    search on the same Gumbel samples as an eager one (inductor has its own random generator)."""
     log_probs = logits.log_softmax(dim=-1)
     while True:  # a Gumbel draw of exactly 0 or 1 gives inf; draw again, as GDAS does
         gumbels = -torch.empty_like(log_probs).exponential_().log()

@@ -60,6 +60,8 @@ class Supernet(nn.Module):
         self.arch = ArchParams(
             self.cell_types, self.n_edges, len(self.op_names), with_betas=form == "partial"
         )
+        self._refresh_active_ops()
+        self.register_load_state_dict_post_hook(_masks_loaded)
 
     # --- parameters -----------------------------------------------------------------------------
     def weights(self) -> list[nn.Parameter]:
@@ -97,6 +99,7 @@ class Supernet(nn.Module):
         if not mask[:, real].any(dim=1).all():
             raise ConfigError(f"op mask of {cell_type} cells leaves an edge without an op other than none")
         self.op_mask(cell_type).copy_(mask)
+        self._refresh_active_ops()
 
     def op_weights(self, cell_type: str) -> torch.Tensor:
         """Softmax op weights per edge (masked ops 0), differentiable."""
@@ -137,23 +140,34 @@ class Supernet(nn.Module):
                 rest = (hard * unsampled).sum(dim=-1)  # exactly 0: unsampled hard weights are 0
                 plans = [[*plan, (CONSTANT, rest[e])] for e, plan in enumerate(plans)]
             return plans
+        return self._active_plans(cell_type, self.op_weights(cell_type))
+
+    def _active_plans(self, cell_type: str, weights: torch.Tensor) -> list[Plan]:
+        """Per edge, every active op weighted by its entry of `weights` (edges x ops)."""
         plans = []
-        for ids, row in zip(self._active_ops(cell_type), self.op_weights(cell_type).unbind(0), strict=True):
+        for ids, row in zip(self._active_ops(cell_type), weights.unbind(0), strict=True):
             coefs = row.unbind(0)
             plans.append([(i, coefs[i]) for i in ids])
         return plans
 
     def _active_ops(self, cell_type: str) -> list[list[int]]:
-        """Per edge, the unmasked ops other than `none`; recomputed only when the mask changes."""
-        mask = self.op_mask(cell_type)
-        version = (mask._version, mask.data_ptr())
-        cached = self._active_cache.get(cell_type)
-        if cached is None or cached[0] != version:
-            real = [i for i, name in enumerate(self.op_names) if name != NONE]
-            rows = mask.cpu().tolist()
-            cached = (version, [[i for i in real if rows[e][i]] for e in range(len(rows))])
-            self._active_cache[cell_type] = cached
-        return cached[1]
+        """Per edge, the unmasked ops other than `none`. An eager forward re-reads a mask changed in
+        place; a compiled one uses the lists as `set_op_mask` or `load_state_dict` left them (the
+        mask's `.tolist()` would break its graph)."""
+        if not torch.compiler.is_compiling():
+            self._refresh_active_ops()
+        return self._active_cache[cell_type][1]
+
+    def _refresh_active_ops(self) -> None:
+        """Recompute the active-op lists of each cell type whose mask changed since the last time."""
+        real = [i for i, name in enumerate(self.op_names) if name != NONE]
+        for cell_type in self.cell_types:
+            mask = self.op_mask(cell_type)
+            version = (mask._version, mask.data_ptr())
+            cached = self._active_cache.get(cell_type)
+            if cached is None or cached[0] != version:
+                rows = mask.cpu().tolist()
+                self._active_cache[cell_type] = (version, [[i for i in real if row[i]] for row in rows])
 
     def use_channels_last(self, enabled: bool = True) -> Supernet:
         """Channels-last memory format: the same function, 3-5x faster depthwise convolutions on CPU."""
@@ -167,9 +181,11 @@ class Supernet(nn.Module):
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         if path is not None:
-            plans = self.path_plans(path)
             if every_op:
-                plans = self._zero_one_plans(plans, x)
+                weights = self._path_weights(path, x)
+                plans = {t: self._active_plans(t, weights[t]) for t in self.cell_types}
+            else:
+                plans = self.path_plans(path)
             return self._run(x, plans, {t: None for t in self.cell_types})
         plans = {t: self.plans(t) for t in self.cell_types}
         return self._run(x, plans, {t: self.edge_weights(t) for t in self.cell_types})
@@ -178,22 +194,29 @@ class Supernet(nn.Module):
         """Per cell type, the plan of every edge for a fixed cell (None: the edge is not used)."""
         raise NotImplementedError
 
-    def _zero_one_plans(self, plans: dict[str, list[Plan | None]], x: torch.Tensor) -> dict[str, list[Plan]]:
-        """Path plans as 0/1 weights over every unmasked op of every edge."""
-        one, zero = x.new_ones(()), x.new_zeros(())
-        result = {}
-        for kind, cell_plans in plans.items():
-            rows = []
-            for ops, plan in zip(self._active_ops(kind), cell_plans, strict=True):
-                chosen = {index for index, _ in plan or []}
-                rows.append([(i, one if i in chosen else zero) for i in ops])
-            result[kind] = rows
-        return result
+    @torch.compiler.disable
+    def _path_weights(self, path: object, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Per cell type, 1 for each op of `path` and 0 elsewhere (edges x ops). Run eagerly: under
+        torch.compile the plans built from these weights do not depend on the path, so one graph
+        serves every path (plans built from the path itself would recompile for each)."""
+        weights = {}
+        for kind, cell_plans in self.path_plans(path).items():
+            w = torch.zeros(self.n_edges, len(self.op_names), dtype=x.dtype, device=x.device)
+            for e, plan in enumerate(cell_plans):
+                for index, _ in plan or []:
+                    w[e, index] = 1.0
+            weights[kind] = w
+        return weights
 
     def _run(
         self, x: torch.Tensor, plans: dict[str, list], betas: dict[str, torch.Tensor | None]
     ) -> torch.Tensor:
         raise NotImplementedError
+
+
+def _masks_loaded(net: Supernet, incompatible_keys: object) -> None:
+    """`load_state_dict` post-hook: the loaded op masks take effect in compiled forwards too."""
+    net._refresh_active_ops()
 
 
 def run_nodes(

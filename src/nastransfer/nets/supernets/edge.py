@@ -13,7 +13,6 @@ search cell does.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -32,15 +31,21 @@ Plan = Sequence[tuple[int, "torch.Tensor | None"]]
 
 
 class State:
-    """A node's output and, made on first use, its ReLU (shared by every op that starts with one)."""
+    """A node's output and, made on first use, its ReLU (shared by every op that starts with one).
+
+    The ReLU is memoised by hand, not by `functools.cached_property`: that takes an `RLock` on
+    Python 3.11, which torch.compile cannot trace (a graph break per state)."""
 
     def __init__(self, x: torch.Tensor) -> None:
         self.x = x
+        self._relu: torch.Tensor | None = None
         self._heads: dict[int, State] = {}
 
-    @cached_property
+    @property
     def relu(self) -> torch.Tensor:
-        return F.relu(self.x)
+        if self._relu is None:
+            self._relu = F.relu(self.x)
+        return self._relu
 
     def head(self, channels: int) -> State:
         """The first `channels` channels (partial-channel edges); one shared view per width."""
