@@ -6,12 +6,12 @@
 
 from nastransfer.study.frame import COLUMNS, export, load
 from nastransfer.study.planner import plan_study
-from nastransfer.study.resolved import ResolvedStudy, load_study, parse_study, resolve
+from nastransfer.study.resolved import ResolvedStudy, resolve
 from nastransfer.study.runner import RunSummary, Snapshot, run_study, study_name
 from nastransfer.study.schema import StudyConfig
 from nastransfer.study.store import SCHEMA_VERSION, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, evaluation_key
-from nastransfer.study.validation import load_config, parse_config
+from nastransfer.study.validation import load_config, load_study, parse_config, parse_study
 
 __all__ = [
     "COLUMNS",

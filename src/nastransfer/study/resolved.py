@@ -7,19 +7,18 @@ and the `Protocol` they give, and the data spec of every source, proxy set and t
 the runner, the preflight data checks and the cost plan read this object; none of them resolves a
 budget or a protocol again, and the workers receive what it holds in their task specs.
 
-`load_study(path)` is the one entry: read, validate, resolve, check what needs the resolved values.
+`study.validation.load_study(path)` is the one entry: read, validate, resolve (here), then check
+what needs the resolved values.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nastransfer.errors import ConfigError
 from nastransfer.study.checks import check_protocol, space_table
 from nastransfer.study.schema import ExecutorConfig, SourceConfig, StudyConfig, TargetConfig
-from nastransfer.study.validation import check_resolved, parse_config, read_toml, validate_references
 
 if TYPE_CHECKING:
     from nastransfer.study.fidelity_config import FidelityConfig
@@ -114,23 +113,6 @@ class ResolvedStudy:
     def with_executor(self, executor: ExecutorConfig) -> ResolvedStudy:
         """The same study run elsewhere (the CLI's --executor/--workers): nothing else changes."""
         return replace(self, config=self.config.model_copy(update={"executor": executor}))
-
-
-def load_study(path: str | Path, data: bool = True) -> ResolvedStudy:
-    """Read, validate and resolve a study file; any problem is a one-line ConfigError.
-
-    `data=False` (for `nastransfer plan`) skips what needs datasets and tables on this machine.
-    """
-    return parse_study(read_toml(path), str(path), data=data)
-
-
-def parse_study(raw: dict[str, Any], where: str = "<study>", data: bool = True) -> ResolvedStudy:
-    """Validate and resolve an already-parsed study."""
-    config = parse_config(raw, where, check_references=False)
-    validate_references(config, where, data=data)
-    study = resolve(config, where)
-    check_resolved(study, where)
-    return study
 
 
 def resolve(config: StudyConfig, where: str = "<study>") -> ResolvedStudy:

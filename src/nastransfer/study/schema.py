@@ -173,8 +173,5 @@ class StudyConfig(_Section):
             raise ValueError("a study name may hold letters, digits, '.', '_', '-' and spaces, not a path")
         return name
 
-    def source(self, name: str) -> SourceConfig:
-        return next(s for s in self.sources if s.name == name)
-
     def target(self, name: str) -> TargetConfig:
         return next(t for t in self.targets if t.name == name)

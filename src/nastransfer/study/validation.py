@@ -7,7 +7,8 @@ against the data readers (a missing dataset is found here, before any run direct
 tables against `tabular`, override fields against `train.Protocol`, `[fidelity]` against its
 section's check. What needs the resolved values (a method's `Searcher.check` of its budget, batch
 sizes against data-parallel processes) is `check_resolved`, run after `study.resolved.resolve`.
-Every problem is a one-line `ConfigError` whose `field` is the key path (`methods[2].name`).
+`load_study(path)`, what the CLI calls, runs them all and returns the `ResolvedStudy`. Every
+problem is a one-line `ConfigError` whose `field` is the key path (`methods[2].name`).
 """
 
 from __future__ import annotations
@@ -29,11 +30,11 @@ from nastransfer.study.checks import (
     space_table,
 )
 from nastransfer.study.fidelity_config import check_fidelity
+from nastransfer.study.resolved import ResolvedStudy, resolve
 from nastransfer.study.schema import MethodConfig, StudyConfig
 
 if TYPE_CHECKING:
     from nastransfer.search import Searcher
-    from nastransfer.study.resolved import ResolvedStudy
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
@@ -48,6 +49,23 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read ({err})", where=where) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"TOML syntax error: {err}", where=where) from None
+
+
+def load_study(path: str | Path, data: bool = True) -> ResolvedStudy:
+    """Read, validate and resolve a study file; any problem is a one-line ConfigError.
+
+    `data=False` (for `nastransfer plan`) skips what needs datasets and tables on this machine.
+    """
+    return parse_study(read_toml(path), str(path), data=data)
+
+
+def parse_study(raw: dict[str, Any], where: str = "<study>", data: bool = True) -> ResolvedStudy:
+    """Validate and resolve an already-parsed study: the one path from a file's contents to a study."""
+    config = parse_config(raw, where, check_references=False)
+    validate_references(config, where, data=data)
+    study = resolve(config, where)
+    check_resolved(study, where)
+    return study
 
 
 def load_config(path: str | Path, check_references: bool = True) -> StudyConfig:
