@@ -148,3 +148,14 @@ def test_a_method_that_publishes_no_budget_runs_with_a_whole_one(tmp_path):
     assert {t.spec["budget"]["layers"] for t in plan_study(study) if t.kind == "search"} == {3}
     with pytest.raises(ConfigError, match=r"budget: search method .* publishes no budget: give layers$"):
         load_study(_write(tmp_path, plugin.replace("layers = 3\n", "")))
+
+
+def test_a_config_error_carries_its_place_and_keeps_its_text_through_pickle():
+    import pickle
+
+    raised = ConfigError("budget epochs must be >= 1, got -1", field="epochs")  # as `Budget` raises it
+    placed = raised.at("s.toml", "methods[1].budget")
+    assert (placed.where, placed.field) == ("s.toml", "methods[1].budget.epochs")
+    assert str(placed) == "s.toml: methods[1].budget.epochs: budget epochs must be >= 1, got -1"
+    assert placed.at("other.toml", "budget") is placed  # a placed error keeps its place
+    assert str(pickle.loads(pickle.dumps(placed))) == str(placed)  # workers send errors back pickled

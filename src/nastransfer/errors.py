@@ -25,7 +25,12 @@ class ConfigError(NastransferError):
         super().__init__(": ".join(part for part in (where, field, problem) if part))
 
     def at(self, where: str, path: str) -> ConfigError:
-        """This error placed under key `path` of file `where` (its own field, if any, below `path`)."""
+        """This error placed under key `path` of file `where` (its own field, if any, below `path`).
+
+        An error already placed in a file keeps its place.
+        """
+        if self.where is not None:
+            return self
         field = f"{path}.{self.field}" if self.field else path
         return ConfigError(self.problem, field=field, where=where)
 
