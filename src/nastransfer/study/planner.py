@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from nastransfer.study.fidelity_plan import plan_fidelity
-from nastransfer.study.resolved import TABLE_PROTOCOL, ResolvedSetting, ResolvedStudy
+from nastransfer.study.resolved import ResolvedSetting, ResolvedSource, ResolvedStudy
 from nastransfer.study.tasks import Task
 
 
 def plan_study(study: ResolvedStudy) -> list[Task]:
     """All tasks of the study, producers before the evaluations that depend on them."""
-    source_settings = {s.name: _source_settings(study, s.name, s.data) for s in study.sources}
+    source_settings = {s.name: _source_settings(study, s) for s in study.sources}
     target_settings = [
         _setting("target", target.name, target.data, setting, seed)
         for target in study.targets
@@ -67,14 +67,14 @@ def plan_study(study: ResolvedStudy) -> list[Task]:
     return tasks + evaluations + plan_fidelity(study)
 
 
-def _source_settings(study: ResolvedStudy, name: str, data: dict[str, Any]) -> list[dict[str, Any]]:
-    """A cell on its source: looked up in a table source, else trained under the sources' protocol."""
-    evaluate = study.config.evaluate
-    if not evaluate.on_source:
+def _source_settings(study: ResolvedStudy, source: ResolvedSource) -> list[dict[str, Any]]:
+    """A cell on its source, once per source eval seed (none when `on_source` is off)."""
+    if source.setting is None:
         return []
-    setting = study.source_setting if data["kind"] != "table" else ResolvedSetting(TABLE_PROTOCOL, {}, None)
-    assert setting is not None  # an image source under `on_source` always has the sources' protocol
-    return [_setting("source", name, data, setting, seed) for seed in evaluate.source_eval_seeds]
+    return [
+        _setting("source", source.name, source.data, source.setting, seed)
+        for seed in study.config.evaluate.source_eval_seeds
+    ]
 
 
 def _setting(role: str, name: str, data: dict[str, Any], setting: ResolvedSetting, seed: int) -> dict:

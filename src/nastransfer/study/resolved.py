@@ -49,11 +49,13 @@ class ResolvedSetting:
 
 @dataclass(frozen=True)
 class ResolvedSource:
-    """A source's name, kind (`dataset`, `proxy`, `table`) and the data spec a worker loads."""
+    """A source's name, kind (`dataset`, `proxy`, `table`), the data spec a worker loads, and how
+    cells are evaluated on it (None when `[evaluate] on_source` is off)."""
 
     name: str
     kind: str
     data: dict[str, Any]
+    setting: ResolvedSetting | None
 
 
 @dataclass(frozen=True)
@@ -126,10 +128,17 @@ def resolve(config: StudyConfig, where: str = "<study>") -> ResolvedStudy:
         overrides = config.evaluate.source_overrides
         protocol = check_protocol(config.evaluate.source_protocol, overrides, where, "evaluate")
         source_setting = ResolvedSetting(config.evaluate.source_protocol, overrides, protocol)
+    table_setting = ResolvedSetting(TABLE_PROTOCOL, {}, None) if config.evaluate.on_source else None
+    sources = tuple(
+        ResolvedSource(
+            s.name, s.kind, data_spec(config, s), table_setting if s.table is not None else source_setting
+        )
+        for s in config.sources
+    )
     return ResolvedStudy(
         config=config,
         methods=tuple(_method(config, i, where) for i in range(len(config.methods))),
-        sources=tuple(ResolvedSource(s.name, s.kind, data_spec(config, s)) for s in config.sources),
+        sources=sources,
         targets=tuple(_target(config, i, where) for i in range(len(config.targets))),
         source_setting=source_setting,
         random_table=space_table(config),

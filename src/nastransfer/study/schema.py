@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from nastransfer.study.fidelity_config import FidelityConfig
 
-TABLE_PROTOCOL = "table"
 MAX_NAME = 100  # names become directory and figure file names
 MAX_RANDOM = 100_000  # random-baseline cells: each is a task row and a training per setting
 
