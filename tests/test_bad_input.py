@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from nastransfer.cli.main import main
-from nastransfer.study import load_config
+from nastransfer.study import load_study
 from nastransfer.study.lock import run_lock
 from nastransfer.study.preflight import check_data
 from nastransfer.study.runner import RESOLVED_NAME
@@ -179,8 +179,7 @@ def expect_refused(scratch: Path, capsys, argv: list[str], *, contains: str = ""
 
 
 def test_the_base_study_is_valid_and_its_data_loads(scratch):
-    config = load_config(scratch / "study.toml")
-    check_data(config, "base")
+    check_data(load_study(scratch / "study.toml"), "base")
 
 
 # -- study-file mutations: (key path, value, what the error names) ----------------------------------------

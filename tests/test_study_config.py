@@ -6,7 +6,7 @@ import pytest
 
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError
-from nastransfer.study import load_config, plan_study
+from nastransfer.study import load_config, load_study, plan_study
 
 GOOD = """
 name = "tiny"
@@ -56,15 +56,14 @@ def _write(tmp_path, text):
 
 
 def test_good_config_plans_the_grid(tmp_path):
-    config = load_config(_write(tmp_path, GOOD))
-    tasks = plan_study(config)
+    tasks = plan_study(load_study(_write(tmp_path, GOOD)))
     kinds = [t.kind for t in tasks]
     assert kinds.count("search") == 2 * 2 * 2  # sources x methods x seeds
     assert kinds.count("sample") == 3
     # found cells: own source (1) + target (2 eval seeds); random cells: both sources + target
     assert kinds.count("evaluate") == 8 * (1 + 2) + 3 * (2 + 2)
     assert len({t.key for t in tasks}) == len(tasks)
-    assert [t.key for t in plan_study(load_config(_write(tmp_path, GOOD)))] == [t.key for t in tasks]
+    assert [t.key for t in plan_study(load_study(_write(tmp_path, GOOD)))] == [t.key for t in tasks]
     gdas = next(t for t in tasks if t.kind == "search" and t.spec["method"] == "gdas")
     assert gdas.spec["budget"]["epochs"] == 2 and gdas.spec["budget"]["channels"] == 4
 
@@ -110,9 +109,11 @@ BAD = [
 def test_bad_config_is_one_line_exit_2_and_no_run_dir(tmp_path, capsys, case, text, where):
     path = _write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
-        load_config(path)
+        load_study(path)
     message = str(caught.value)
     assert "\n" not in message and str(path) in message and where in message, message
+    if case != "toml syntax":  # the location is the error's field, not found in its words
+        assert caught.value.field == where and caught.value.where == str(path)
     run_dir = tmp_path / "run"
     assert main(["run", str(path), "--dir", str(run_dir)]) == 2
     assert not run_dir.exists()
@@ -135,15 +136,26 @@ def test_shipped_configs_have_a_valid_shape(path):
 
 
 def test_quickstart_validates_fully_and_plans_its_grid():
-    config = load_config(Path(__file__).parent.parent / "configs" / "quickstart.toml")
-    kinds = [t.kind for t in plan_study(config)]
-    assert len(config.sources) >= 2 and len(config.methods) >= 3 and config.random.n >= 4
+    study = load_study(Path(__file__).parent.parent / "configs" / "quickstart.toml")
+    kinds = [t.kind for t in plan_study(study)]
+    assert len(study.sources) >= 2 and len(study.methods) >= 3 and study.config.random.n >= 4
     assert (kinds.count("search"), kinds.count("sample"), kinds.count("evaluate")) == (6, 4, 24)
 
 
 def test_a_method_that_publishes_no_budget_runs_with_a_whole_one(tmp_path):
     plugin = GOOD.replace('name = "gdas"\nbudget = { epochs = 2 }', 'name = "test_search_cli:EchoSearcher"')
-    config = load_config(_write(tmp_path, plugin))  # [budget] names all four required fields
-    assert {t.spec["budget"]["layers"] for t in plan_study(config) if t.kind == "search"} == {3}
+    study = load_study(_write(tmp_path, plugin))  # [budget] names all four required fields
+    assert {t.spec["budget"]["layers"] for t in plan_study(study) if t.kind == "search"} == {3}
     with pytest.raises(ConfigError, match=r"budget: search method .* publishes no budget: give layers$"):
-        load_config(_write(tmp_path, plugin.replace("layers = 3\n", "")))
+        load_study(_write(tmp_path, plugin.replace("layers = 3\n", "")))
+
+
+def test_a_config_error_carries_its_place_and_keeps_its_text_through_pickle():
+    import pickle
+
+    raised = ConfigError("budget epochs must be >= 1, got -1", field="epochs")  # as `Budget` raises it
+    placed = raised.at("s.toml", "methods[1].budget")
+    assert (placed.where, placed.field) == ("s.toml", "methods[1].budget.epochs")
+    assert str(placed) == "s.toml: methods[1].budget.epochs: budget epochs must be >= 1, got -1"
+    assert placed.at("other.toml", "budget") is placed  # a placed error keeps its place
+    assert str(pickle.loads(pickle.dumps(placed))) == str(placed)  # workers send errors back pickled

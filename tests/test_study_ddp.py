@@ -11,7 +11,7 @@ import pytest
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError
 from nastransfer.runtime import CheckpointDir
-from nastransfer.study import load, load_config
+from nastransfer.study import load, load_study
 
 STUDY = """
 name = "tiny-ddp"
@@ -114,7 +114,7 @@ def test_rerun_trains_nothing(ddp_run):
 def test_bad_process_counts_are_config_errors(tmp_path, executor, where):
     text = STUDY.replace("nproc_per_target = { digits-target = 2 }", executor)
     with pytest.raises(ConfigError) as caught:
-        load_config(_write(tmp_path, text))
+        load_study(_write(tmp_path, text))
     assert where in str(caught.value) and "\n" not in str(caught.value)
 
 

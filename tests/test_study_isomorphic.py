@@ -7,7 +7,7 @@ import tomllib
 from concurrent.futures import Future
 
 from nastransfer.spaces import nb201
-from nastransfer.study import load, parse_config, run_study
+from nastransfer.study import load, parse_study, run_study
 
 STUDY = """
 name = "isomorphic"
@@ -66,7 +66,7 @@ def _isomorphic_draws() -> int:
 
 def test_isomorphic_cells_train_once_per_setting_and_keep_their_own_rows(tmp_path):
     seed = _isomorphic_draws()
-    config = parse_config(tomllib.loads(STUDY.format(seed=seed)))
+    config = parse_study(tomllib.loads(STUDY.format(seed=seed)))
     executor = CountingExecutor()
     summary = run_study(config, tmp_path / "run", executor=executor)
     assert summary.ok

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from nastransfer.cli.main import main
-from nastransfer.study import load_config, plan_study
+from nastransfer.study import load_study, plan_study
 from nastransfer.study.cost_plan import TaskCost, schedule_wall_s
 
 STUDY = """
@@ -80,7 +80,7 @@ def _plan_json(capsys, *args) -> dict:
 def test_plan_counts_and_json_keys(study, capsys, cache_dir):
     plan = _plan_json(capsys, study)
     assert {"tasks", "device_s", "wall_s", "device", "by_task"} <= set(plan)
-    tasks = plan_study(load_config(study))
+    tasks = plan_study(load_study(study))
     expected = {kind: sum(t.kind == kind for t in tasks) for kind in ("search", "sample", "evaluate")}
     assert plan["tasks"] == expected
     assert plan["device"] == "cpu" and plan["estimated_from"] == "measured"

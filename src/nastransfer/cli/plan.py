@@ -25,9 +25,10 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object instead of the table")] = False,
 ) -> None:
     """Estimate a study's cost from a few timed steps of each network shape (cached per machine)."""
-    from nastransfer.study.cost_plan import estimate_study, load_for_plan
+    from nastransfer.study import load_study
+    from nastransfer.study.cost_plan import estimate_study
 
-    config = load_for_plan(study)
+    config = load_study(study, data=False)  # its datasets need not be on this machine
     estimate = estimate_study(config, device=device, workers=workers)
     if as_json:
         typer.echo(json.dumps(estimate.to_dict(), indent=2))

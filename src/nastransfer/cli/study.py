@@ -40,18 +40,19 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="run even if the plan exceeds max_hours")] = False,
 ) -> None:
     """Run a study (or resume it in the same --dir): its cost plan first, the report's path at the end."""
-    from nastransfer.study import load_config, run_study
-    from nastransfer.study.config import ExecutorConfig
+    from nastransfer.study import load_study, run_study
     from nastransfer.study.cost_plan import estimate_study
+    from nastransfer.study.schema import ExecutorConfig
 
-    config = load_config(study)
+    config = load_study(study)
     given = {"kind": executor, "address": address, "workers": workers}
     changes = {k: v for k, v in given.items() if v is not None}
     if changes:
         if executor not in (None, "local", "ray"):
             raise ConfigError(f"--executor: expected local or ray, got {executor!r}")
-        merged = ExecutorConfig.model_validate({**config.executor.model_dump(), **changes})
-        config = config.model_copy(update={"executor": merged})
+        config = config.with_executor(
+            ExecutorConfig.model_validate({**config.executor.model_dump(), **changes})
+        )
     run_dir = dir or Path("runs") / config.name
     console = Console()
     estimate = estimate_study(config)

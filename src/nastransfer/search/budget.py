@@ -38,13 +38,18 @@ class Budget:
             if name != "image_size" or self.image_size is not None:
                 _require_int(name, getattr(self, name), minimum, maximum)
         if isinstance(self.data_fraction, bool) or not isinstance(self.data_fraction, int | float):
-            raise ConfigError(f"budget data_fraction must be a number, got {self.data_fraction!r}")
+            raise ConfigError(
+                f"budget data_fraction must be a number, got {self.data_fraction!r}", field="data_fraction"
+            )
         if not 0.0 < self.data_fraction <= 1.0:
-            raise ConfigError(f"budget data_fraction must be in (0, 1], got {self.data_fraction}")
+            raise ConfigError(
+                f"budget data_fraction must be in (0, 1], got {self.data_fraction}", field="data_fraction"
+            )
         if self.warmup_epochs >= self.epochs:
             raise ConfigError(
                 f"budget warmup_epochs {self.warmup_epochs} leaves no architecture epochs "
-                f"out of {self.epochs}"
+                f"out of {self.epochs}",
+                field="warmup_epochs",
             )
 
     @classmethod
@@ -64,12 +69,7 @@ class Budget:
 
     def replace(self, **changes: Any) -> Budget:
         """A copy with some fields changed (None values leave a field as it is); validated again."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown budget field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-            )
+        _known_fields(changes)
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,12 +77,7 @@ class Budget:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Budget:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(
-                f"unknown budget field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
-            )
+        _known_fields(data)
         return cls(**data)
 
 
@@ -99,11 +94,22 @@ LIMITS = {
 }
 
 
+def _known_fields(given: dict[str, Any]) -> None:
+    """Every named field is a budget field; the error's field is the first unknown one."""
+    known = {f.name for f in fields(Budget)}
+    unknown = sorted(set(given) - known)
+    if unknown:
+        raise ConfigError(
+            f"unknown budget field(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+            field=unknown[0],
+        )
+
+
 def _require_int(name: str, value: Any, minimum: int, maximum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"budget {name} must be an integer, got {value!r}")
+        raise ConfigError(f"budget {name} must be an integer, got {value!r}", field=name)
     if value < minimum:
-        raise ConfigError(f"budget {name} must be >= {minimum}, got {value}")
+        raise ConfigError(f"budget {name} must be >= {minimum}, got {value}", field=name)
     if value > maximum:
-        raise ConfigError(f"budget {name} must be <= {maximum}, got {value}")
+        raise ConfigError(f"budget {name} must be <= {maximum}, got {value}", field=name)
 

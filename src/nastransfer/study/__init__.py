@@ -1,20 +1,23 @@
 """Studies: the TOML config, the planner, task identity, the SQLite store, local and Ray executors.
 
-`load_config(path)` validates a study; `run_study(config, run_dir)` runs or resumes it;
+`load_study(path)` validates and resolves a study; `run_study(study, run_dir)` runs or resumes it;
 `load(run_dir)` gives the results frame the analysis reads; `export(run_dir, file)` writes it out.
 """
 
-from nastransfer.study.config import StudyConfig, load_config, parse_config
 from nastransfer.study.frame import COLUMNS, export, load
 from nastransfer.study.planner import plan_study
+from nastransfer.study.resolved import ResolvedStudy, resolve
 from nastransfer.study.runner import RunSummary, Snapshot, run_study, study_name
+from nastransfer.study.schema import StudyConfig
 from nastransfer.study.store import SCHEMA_VERSION, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, evaluation_key
+from nastransfer.study.validation import load_config, load_study, parse_config, parse_study
 
 __all__ = [
     "COLUMNS",
     "FORMAT_VERSION",
     "SCHEMA_VERSION",
+    "ResolvedStudy",
     "RunSummary",
     "Snapshot",
     "Store",
@@ -24,8 +27,11 @@ __all__ = [
     "export",
     "load",
     "load_config",
+    "load_study",
     "parse_config",
+    "parse_study",
     "plan_study",
+    "resolve",
     "run_study",
     "study_name",
 ]

@@ -1,23 +1,26 @@
 """The study's checks against the packages that own each reference: datasets against the data
 readers, tables against `tabular`, protocols and overrides against `train`.
 
-They live apart from the schema (`study.config`) so that every section's validation (the main
-study's and `[fidelity]`'s) calls the same checks without the two modules importing each other.
-Each raises a one-line `ConfigError` naming the file and the key path.
+They live apart from `study.validation` so that every section's validation (the main study's and
+`[fidelity]`'s) calls the same checks without the two modules importing each other. Each raises a
+one-line `ConfigError` whose `where` is the file and `field` the key path.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import inspect
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nastransfer.errors import ConfigError, NastransferError
 
+if TYPE_CHECKING:
+    from nastransfer.train import Protocol
+
 
 def fail(where: str, path: str, message: str) -> ConfigError:
-    """The one-line error of a study key: the file, the key path, what is wrong."""
-    return ConfigError(f"{where}: {path}: {message}")
+    """The one-line error of a study key: the file, the key path (its `field`), what is wrong."""
+    return ConfigError(message, field=path, where=where)
 
 
 def table_space(name: str) -> str | None:
@@ -27,6 +30,18 @@ def table_space(name: str) -> str | None:
         return tabular.get_table(name).space
     except (ImportError, AttributeError, NastransferError):
         return None
+
+
+def space_table(config: Any) -> str | None:
+    """For a space that is not in `nastransfer.spaces`: the first of the study's tables that holds it."""
+    from nastransfer import spaces
+
+    if config.space in spaces.space_names():
+        return None
+    for table in [s.table for s in config.sources] + [t.table for t in config.targets]:
+        if table is not None and table_space(table) == config.space:
+            return table
+    return None
 
 
 def check_dataset(name: str, root: str | None, options: dict[str, Any], where: str, path: str) -> None:
@@ -78,11 +93,12 @@ def check_table(name: str | None, space: str, where: str, path: str) -> None:
         )
 
 
-def check_protocol(name: str, overrides: dict[str, Any], where: str, path: str) -> None:
+def check_protocol(name: str, overrides: dict[str, Any], where: str, path: str) -> Protocol:
+    """The protocol `name` with `overrides`, as `train` builds it; its errors are placed at `path`."""
     from nastransfer.train import get_protocol
 
     try:
-        get_protocol(name, **overrides)
+        return get_protocol(name, **overrides)
     except NastransferError as err:
         raise fail(where, path, str(err)) from None
 

@@ -19,14 +19,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nastransfer.errors import ConfigError, NastransferError
-from nastransfer.study.config import (
-    StudyConfig,
-    check_method,
-    check_protocol,
-    load_config,
-    resolve_budget,
-    target_overrides,
-)
 from nastransfer.study.cost_model import (
     GPU_SEARCH_FLOPS,
     VAL_BATCHES,
@@ -42,6 +34,7 @@ from nastransfer.study.cost_model import (
     train_steps,
 )
 from nastransfer.study.planner import plan_study
+from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task, canonical_json
 
 PLAN_NAME = "plan.json"
@@ -147,12 +140,12 @@ def device_total_text(device_s: float, device: str) -> str:
     return f"{device_s / 3600:.3g} CPU-hours"
 
 
-def default_device(config: StudyConfig) -> str:
+def default_device(config: ResolvedStudy) -> str:
     """The study's intended machine: a GPU when its executor hands tasks GPUs."""
     return "cuda" if config.executor.gpus_per_task > 0 else "cpu"
 
 
-def slots_and_threads(config: StudyConfig, workers: int | None = None) -> tuple[int, int]:
+def slots_and_threads(config: ResolvedStudy, workers: int | None = None) -> tuple[int, int]:
     """Tasks at once and torch threads per task, as `make_executor` would choose them locally."""
     from nastransfer.study.executors import cpu_count
 
@@ -161,25 +154,8 @@ def slots_and_threads(config: StudyConfig, workers: int | None = None) -> tuple[
     return slots, threads_given or max(1, cpu_count() // slots)
 
 
-def load_for_plan(path) -> StudyConfig:
-    """A study validated as for a run, except that its datasets need not be on this machine."""
-    config = load_config(path, check_references=False)
-    where = str(path)
-    for i, method in enumerate(config.methods):
-        check_method(method, where, f"methods[{i}]")
-        resolve_budget(config, method, where, f"methods[{i}]")
-    for i, target in enumerate(config.targets):
-        for j, protocol in enumerate(target.protocols if target.table is None else []):
-            check_protocol(
-                protocol, target_overrides(target, protocol), where, f"targets[{i}].protocols[{j}]"
-            )
-    if config.evaluate.on_source:
-        check_protocol(config.evaluate.source_protocol, config.evaluate.source_overrides, where, "evaluate")
-    return config
-
-
 def estimate_study(
-    config: StudyConfig,
+    config: ResolvedStudy,
     device: str | None = None,
     workers: int | None = None,
     cache: TimingCache | None = None,
@@ -232,7 +208,7 @@ def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]
 class _Estimator:
     """Costs tasks one by one, measuring each distinct shape once (and data sizes once)."""
 
-    def __init__(self, config: StudyConfig, device: str, measured: bool, threads: int, cache: TimingCache):
+    def __init__(self, config: ResolvedStudy, device: str, measured: bool, threads: int, cache: TimingCache):
         self.config, self.device, self.measured, self.threads, self.cache = (
             config,
             device,

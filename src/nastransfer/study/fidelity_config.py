@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from nastransfer.errors import ConfigError
 from nastransfer.study.checks import check_protocol, check_table, fail
 
 ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
@@ -100,5 +101,7 @@ def check_fidelity(config: Any, where: str) -> None:
         if proxy.kind == SUPERNET:
             try:
                 Budget.paper("rsws").replace(**proxy.budget)
-            except Exception as err:  # a ConfigError or a TypeError of a wrong value
+            except ConfigError as err:
+                raise err.at(where, f"{path}.budget") from None
+            except Exception as err:  # a TypeError of a wrong value
                 raise fail(where, f"{path}.budget", str(err)) from None

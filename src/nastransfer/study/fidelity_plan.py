@@ -7,11 +7,13 @@ all its cells in one task (the supernet checkpoints each epoch in its work direc
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nastransfer.study.fidelity_config import SUPERNET, TABLE, TRAIN, ZERO_COST, FidelityProxyConfig
 from nastransfer.study.tasks import Task
+
+if TYPE_CHECKING:
+    from nastransfer.study.resolved import ResolvedStudy
 
 KIND = "fidelity"
 
@@ -45,22 +47,22 @@ def proxy_specs(proxy: FidelityProxyConfig, source: dict[str, Any] | None) -> li
     ]
 
 
-def plan_fidelity(config: Any, data_spec: Callable[[Any, Any], dict[str, Any]]) -> list[Task]:
+def plan_fidelity(study: ResolvedStudy) -> list[Task]:
     """The fidelity tasks of a study (none without a `[fidelity]` section)."""
-    section = config.fidelity
+    section = study.fidelity
     if section is None:
         return []
     from nastransfer.proxies import choose_cells, target_table
 
     tasks = []
     for target in section.targets:
-        table = target_table(target, config.space)
+        table = target_table(target, study.space)
         cells = [str(c) for c in choose_cells(table, section.cells, section.seed)]
         for proxy in section.proxies:
-            source = data_spec(config, config.source(proxy.source)) if proxy.source else None
+            source = study.source(proxy.source).data if proxy.source else None
             if source is not None and source.get("table") == target:
                 continue  # a table is no proxy of itself
-            common = {"space": config.space, "target": target, "seed": section.seed, "source": proxy.source}
+            common = {"space": study.space, "target": target, "seed": section.seed, "source": proxy.source}
             tasks += _proxy_tasks(proxy, source, cells, section.chunk, common)
     return tasks
 

@@ -11,44 +11,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from nastransfer.study.config import (
-    TABLE_PROTOCOL,
-    SourceConfig,
-    StudyConfig,
-    TargetConfig,
-    resolve_budget,
-    space_table,
-    target_overrides,
-)
 from nastransfer.study.fidelity_plan import plan_fidelity
+from nastransfer.study.resolved import ResolvedSetting, ResolvedSource, ResolvedStudy
 from nastransfer.study.tasks import Task
 
 
-def plan_study(config: StudyConfig) -> list[Task]:
+def plan_study(study: ResolvedStudy) -> list[Task]:
     """All tasks of the study, producers before the evaluations that depend on them."""
-    source_settings = {
-        s.name: _source_settings(config, s) if config.evaluate.on_source else [] for s in config.sources
-    }
-    target_settings = [setting for t in config.targets for setting in _target_settings(t)]
+    source_settings = {s.name: _source_settings(study, s) for s in study.sources}
+    target_settings = [
+        _setting("target", target.name, target.data, setting, seed)
+        for target in study.targets
+        for setting in target.settings
+        for seed in target.eval_seeds
+    ]
     all_source_settings = [setting for settings in source_settings.values() for setting in settings]
 
     tasks: list[Task] = []
     evaluations: list[Task] = []
-    for source in config.sources:
-        for method in config.methods:
-            for seed in config.seeds:
+    for source in study.sources:
+        for method in study.methods:
+            for seed in study.seeds:
                 search = Task.make(
                     "search",
                     {
-                        "space": config.space,
+                        "space": study.space,
                         "source": source.name,
-                        "data": data_spec(config, source),
+                        "data": source.data,
                         "method": method.method,
-                        "searcher": method.name,
+                        "searcher": method.searcher,
                         "params": method.params,
-                        "budget": resolve_budget(config, method, config.name, "methods"),
+                        "budget": method.budget,
                         "seed": seed,
-                        "split_seed": config.split_seed,
+                        "split_seed": study.split_seed,
                     },
                 )
                 tasks.append(search)
@@ -59,78 +54,36 @@ def plan_study(config: StudyConfig) -> list[Task]:
                     "search_seed": seed,
                 }
                 for setting in source_settings[source.name] + target_settings:
-                    evaluations.append(_evaluate(config.space, search, origin, setting))
-    table = space_table(config)
-    for index in range(config.random.n):
-        seed = config.random.seed + index
-        drawn = {"space": config.space, "seed": seed}
-        sample = Task.make("sample", {**drawn, "table": table} if table else drawn)
+                    evaluations.append(_evaluate(study.space, search, origin, setting))
+    random = study.config.random
+    for index in range(random.n):
+        seed = random.seed + index
+        drawn = {"space": study.space, "seed": seed}
+        sample = Task.make("sample", {**drawn, "table": study.random_table} if study.random_table else drawn)
         tasks.append(sample)
         origin = {"method": "random", "source": "", "source_kind": "", "search_seed": seed}
         for setting in all_source_settings + target_settings:
-            evaluations.append(_evaluate(config.space, sample, origin, setting))
-    return tasks + evaluations + plan_fidelity(config, data_spec)
+            evaluations.append(_evaluate(study.space, sample, origin, setting))
+    return tasks + evaluations + plan_fidelity(study)
 
 
-def data_spec(config: StudyConfig, entry: SourceConfig | TargetConfig) -> dict[str, Any]:
-    """What a worker needs to load a source's or target's data, as plain JSON."""
-    if entry.table is not None:
-        return {"kind": "table", "table": entry.table}
-    if isinstance(entry, SourceConfig) and entry.proxy_of is not None:
-        return {
-            "kind": "proxy",
-            "of": data_spec(config, config.target(entry.proxy_of)),
-            "classes": entry.classes,
-            "per_class": entry.per_class,
-            "fraction": entry.fraction,
-            "resolution": entry.resolution,
-            "seed": entry.seed,
-        }
-    return {"kind": "dataset", "dataset": entry.dataset, "root": entry.root, "options": entry.options}
-
-
-def _source_settings(config: StudyConfig, source: SourceConfig) -> list[dict[str, Any]]:
-    data = data_spec(config, source)
-    if source.table is not None:
-        return [
-            _setting("source", source.name, data, TABLE_PROTOCOL, {}, seed)
-            for seed in config.evaluate.source_eval_seeds
-        ]
-    protocol, overrides = config.evaluate.source_protocol, config.evaluate.source_overrides
+def _source_settings(study: ResolvedStudy, source: ResolvedSource) -> list[dict[str, Any]]:
+    """A cell on its source, once per source eval seed (none when `on_source` is off)."""
+    if source.setting is None:
+        return []
     return [
-        _setting("source", source.name, data, protocol, overrides, seed)
-        for seed in config.evaluate.source_eval_seeds
+        _setting("source", source.name, source.data, source.setting, seed)
+        for seed in study.config.evaluate.source_eval_seeds
     ]
 
 
-def _target_settings(target: TargetConfig) -> list[dict[str, Any]]:
-    if target.table is not None:
-        data = {"kind": "table", "table": target.table}
-        return [_setting("target", target.name, data, TABLE_PROTOCOL, {}, seed) for seed in target.eval_seeds]
-    data = {"kind": "dataset", "dataset": target.dataset, "root": target.root, "options": target.options}
-    return [
-        _setting(
-            "target",
-            target.name,
-            data,
-            protocol,
-            target_overrides(target, protocol),
-            seed,
-        )
-        for protocol in target.protocols
-        for seed in target.eval_seeds
-    ]
-
-
-def _setting(
-    role: str, name: str, data: dict[str, Any], protocol: str, overrides: dict[str, Any], seed: int
-) -> dict:
+def _setting(role: str, name: str, data: dict[str, Any], setting: ResolvedSetting, seed: int) -> dict:
     return {
         "role": role,
         "name": name,
         "data": data,
-        "protocol": protocol,
-        "overrides": overrides,
+        "protocol": setting.protocol,
+        "overrides": setting.overrides,
         "seed": seed,
     }
 

@@ -1,6 +1,6 @@
 """Checks of a study against its data, run before its run directory exists.
 
-`load_config` checks what the config alone says and that each dataset's files can be found. What
+`load_study` checks what the config alone says and that each dataset's files can be found. What
 only the data can say (how many classes a target has and their names, how many images each class
 holds, the images' size, whether the files are whole and safe to read) is checked here by reading
 the files the tasks will read, through the same cached loader the tasks use. A failure is one
@@ -12,34 +12,33 @@ from __future__ import annotations
 from typing import Any
 
 from nastransfer.errors import ConfigError, NastransferError
-from nastransfer.study.config import StudyConfig
-from nastransfer.study.planner import data_spec
+from nastransfer.study.resolved import ResolvedSetting, ResolvedStudy
 from nastransfer.study.tasks import canonical_json
 
 
-def check_data(config: StudyConfig, where: str) -> None:
+def check_data(study: ResolvedStudy, where: str) -> None:
     """Read every dataset and build every proxy the study's tasks will use."""
-    from nastransfer.study.config import target_overrides
-
-    for i, target in enumerate(config.targets):
-        if target.dataset is not None:
-            _load(data_spec(config, target), where, f"targets[{i}]")
-            if any(_official(p, target_overrides(target, p)) for p in target.protocols):
-                _load_test_part(target, where, f"targets[{i}]")
-    on_source = config.evaluate.on_source
-    official = on_source and _official(config.evaluate.source_protocol, config.evaluate.source_overrides)
-    for i, source in enumerate(config.sources):
+    config = study.config
+    for i, target in enumerate(study.targets):
+        if not target.is_table:
+            _load(target.data, where, f"targets[{i}]")
+            if any(_official(setting) for setting in target.settings):
+                _load_test_part(config.targets[i], where, f"targets[{i}]")
+    official = study.source_setting is not None and _official(study.source_setting)
+    for i, (source, resolved) in enumerate(zip(config.sources, study.sources, strict=True)):
         if source.table is not None:
             continue
-        data = _load(data_spec(config, source), where, f"sources[{i}]")
+        data = _load(resolved.data, where, f"sources[{i}]")
         if len(data) == 0:
-            raise ConfigError(f"{where}: sources[{i}]: holds no images")
+            raise ConfigError("holds no images", field=f"sources[{i}]", where=where)
         if source.proxy_of is not None:
-            _check_resolution(config, source, where, f"sources[{i}]")
+            _check_resolution(study, source, where, f"sources[{i}]")
             if official:
                 raise ConfigError(
-                    f"{where}: evaluate.source_overrides: split 'official' needs a dataset's own test part; "
-                    f"proxy source {source.name!r} has none"
+                    "split 'official' needs a dataset's own test part; "
+                    f"proxy source {source.name!r} has none",
+                    field="evaluate.source_overrides",
+                    where=where,
                 )
         elif official:
             _load_test_part(source, where, f"sources[{i}]")
@@ -51,25 +50,26 @@ def _load(spec: dict[str, Any], where: str, path: str) -> Any:
     try:
         return load_data(canonical_json(spec))
     except NastransferError as err:
-        raise ConfigError(f"{where}: {path}: {err}") from None
+        raise ConfigError(str(err), field=path, where=where) from None
 
 
-def _check_resolution(config: StudyConfig, source: Any, where: str, path: str) -> None:
+def _check_resolution(study: ResolvedStudy, source: Any, where: str, path: str) -> None:
     """A proxy only shrinks images: its resolution is at most its target's."""
     if source.resolution is None:
         return
-    base = _load(data_spec(config, config.target(source.proxy_of)), where, path)
+    target = next(t for t in study.targets if t.name == source.proxy_of)
+    base = _load(target.data, where, path)
     if source.resolution > base.image_size:
         raise ConfigError(
-            f"{where}: {path}.resolution: {source.resolution} is above the {base.image_size} px "
-            f"of target {source.proxy_of!r} (a proxy only shrinks images)"
+            f"{source.resolution} is above the {base.image_size} px "
+            f"of target {source.proxy_of!r} (a proxy only shrinks images)",
+            field=f"{path}.resolution",
+            where=where,
         )
 
 
-def _official(protocol: str, overrides: dict[str, Any]) -> bool:
-    from nastransfer.train import get_protocol
-
-    return get_protocol(protocol, **overrides).split == "official"
+def _official(setting: ResolvedSetting) -> bool:
+    return setting.resolved is not None and setting.resolved.split == "official"
 
 
 def _load_test_part(entry: Any, where: str, path: str) -> None:
@@ -79,4 +79,4 @@ def _load_test_part(entry: Any, where: str, path: str) -> None:
     try:
         load_dataset(entry.dataset, root=entry.root, train=False, **entry.options)
     except NastransferError as err:
-        raise ConfigError(f"{where}: {path}: {err}") from None
+        raise ConfigError(str(err), field=path, where=where) from None

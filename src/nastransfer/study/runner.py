@@ -20,12 +20,12 @@ from typing import Any
 
 from nastransfer.errors import ConfigError, StoreError
 from nastransfer.runtime import atomic_write_bytes
-from nastransfer.study.config import StudyConfig, resolve_budget, target_overrides
 from nastransfer.study.cost_plan import CostPlan, device_total_text
 from nastransfer.study.executors import Executor, make_executor
 from nastransfer.study.lock import run_lock
 from nastransfer.study.planner import plan_study
 from nastransfer.study.preflight import check_data
+from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.store import STORE_NAME, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
 from nastransfer.study.work import network_key, sample_cell
@@ -70,25 +70,25 @@ class RunSummary:
 
 
 def run_study(
-    config: StudyConfig,
+    study: ResolvedStudy,
     run_dir: str | Path,
     on_update: Callable[[Snapshot], None] | None = None,
     executor: Executor | None = None,
     where: str | None = None,
     plan: CostPlan | None = None,
 ) -> RunSummary:
-    """Run (or resume) `config` in `run_dir`; `config` must already be validated (`load_config`).
+    """Run (or resume) `study` in `run_dir`; it comes validated and resolved (`load_study`).
 
     Its data is checked first (`where`, e.g. the study file, starts each error message). With a cost
     `plan` (`cost_plan.estimate_study`), the time left starts from its estimates, and the run
     directory keeps the plan and, at the end, its estimates against the measured costs.
     """
     run_dir = Path(run_dir)
-    tasks = plan_study(config)
-    resolved = resolved_config(config)
-    check_data(config, where or f"study {config.name!r}")
+    tasks = plan_study(study)
+    resolved = resolved_config(study)
+    check_data(study, where or f"study {study.name!r}")
     check_run_dir(run_dir)
-    executor = executor or make_executor(config.executor)  # a bad executor setting fails before any file
+    executor = executor or make_executor(study.executor)  # a bad executor setting fails before any file
     try:
         _make_dir(run_dir)
         with run_lock(run_dir):
@@ -100,7 +100,7 @@ def run_study(
                 store.add_tasks(tasks)
                 store.reopen_unfinished()
                 driver = _Driver(
-                    store, tasks, executor, run_dir, config.executor.retries, on_update, estimates
+                    store, tasks, executor, run_dir, study.executor.retries, on_update, estimates
                 )
                 driver.run()
                 counts = store.status_counts()
@@ -135,24 +135,18 @@ def _cause(failed: list[Any]) -> str:
     return lines[-1] if lines else ""
 
 
-def resolved_config(config: StudyConfig) -> dict[str, Any]:
-    """The config as it will run: every method's full budget and every protocol's full field list."""
-    from nastransfer.train import get_protocol
-
+def resolved_config(study: ResolvedStudy) -> dict[str, Any]:
+    """What `study.resolved.json` keeps: the config, every method's full budget, every protocol's fields."""
     protocols: dict[str, Any] = {}
-    for target in config.targets:
-        for name in target.protocols if target.table is None else []:
-            protocol = get_protocol(name, **target_overrides(target, name))
-            protocols[f"{target.name}/{name}"] = protocol.model_dump(mode="json")
-    if config.evaluate.on_source and any(s.table is None for s in config.sources):
-        protocols["sources"] = get_protocol(
-            config.evaluate.source_protocol, **config.evaluate.source_overrides
-        ).model_dump(mode="json")
-    budgets = {m.method: resolve_budget(config, m, config.name, "methods") for m in config.methods}
+    for target in study.targets:
+        for setting in target.settings if not target.is_table else ():
+            protocols[f"{target.name}/{setting.protocol}"] = setting.resolved.model_dump(mode="json")
+    if study.source_setting is not None:
+        protocols["sources"] = study.source_setting.resolved.model_dump(mode="json")
     return {
         "format_version": FORMAT_VERSION,
-        "config": config.model_dump(mode="json"),
-        "budgets": budgets,
+        "config": study.config.model_dump(mode="json"),
+        "budgets": {m.method: m.budget for m in study.methods},
         "protocols": protocols,
     }
 
@@ -163,7 +157,7 @@ def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> No
     path = run_dir / RESOLVED_NAME
     if path.exists():
         previous = _read_resolved(path)
-        if _identity(previous) != _identity(resolved):
+        if identity(previous) != identity(resolved):
             raise ConfigError(
                 f"{run_dir}: holds another study ({previous['config'].get('name')!r} with other settings); "
                 "use another --dir"
@@ -227,7 +221,7 @@ def _read_resolved(path: Path) -> dict[str, Any]:
     )
 
 
-def _identity(resolved: dict[str, Any]) -> str:
+def identity(resolved: dict[str, Any]) -> str:
     """What must match for a rerun to resume: everything but how it is executed."""
     config = {k: v for k, v in resolved["config"].items() if k != "executor"}
     return canonical_json({**resolved, "config": config, "tasks": None})

@@ -14,7 +14,7 @@ import os
 from concurrent.futures import Future
 from typing import Any, Protocol
 
-from nastransfer.study.config import ExecutorConfig
+from nastransfer.study.schema import ExecutorConfig
 
 
 class Executor(Protocol):

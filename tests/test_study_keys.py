@@ -1,0 +1,72 @@
+"""Task keys and the resolved study a run directory keeps are those of before the config split.
+
+A run directory made by an earlier version resumes only if every task key and the resolved
+config's identity are byte-identical; these digests were recorded from the shipped configs
+before `study.config` was split into schema, validation and resolution.
+"""
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from nastransfer.study import plan_study, resolve
+from nastransfer.study.runner import identity, resolved_config
+from nastransfer.study.validation import load_config
+
+CONFIGS = Path(__file__).parent.parent / "configs"
+
+#: name: (tasks, sha256 of the task keys one a line, sha256 of the resolved config's identity)
+RECORDED = {
+    "cifar-to-imagenet.toml": (
+        216,
+        "728ba66d59eb8b6fbe354ec673cefbbe7ebcdc172b6623ce7c5838a69bb5ed80",
+        "def8390697bed60ee2253054d062c0d2ac2317c5a2a8114675b639a534e28456",
+    ),
+    "fmnist-study.toml": (
+        576,
+        "bffae7e28eb7b83044491339d3b79e33663d6e20e8df698458ba26573b9b30b7",
+        "e8c3bb3e188110c3f446d11306622130a67cd377d494be5a526beb4ef8f3b243",
+    ),
+    "graph-proxies.toml": (
+        64,
+        "dbb3971801b6b3639d1889c340c5bc1ea0c4a081646eebeaceeca2ed42b94bf3",
+        "82453560927c71f2b027a5e1b60ff81865bc11f3e6187c935ef68a0abdc77e0e",
+    ),
+    "graph-transfer.toml": (
+        909,
+        "2bdbde5c2ba2a766c6055481b8bbf4bdaa867dca9cc08a39560c1ade5409f8d2",
+        "3a1d7dab79064a8ca69c8e94107d95c1f04ac2b8895e245a08b37eb5076b3ec1",
+    ),
+    "imagenet22k.toml": (
+        116,
+        "27e96e3a3d00c3f3510c27ddcf25f23d70a6965fe5e9432f294bd1571cfe51bd",
+        "80496186edd788a8faf892f8e97fb9d3b5deda8acfb0ddcfd19724168a4c7064",
+    ),
+    "nb201-proxies.toml": (
+        174,
+        "b16bb4aa9619b43e26ff75c2ed3f668ce6ea75c7f61a6be58561c041239b651c",
+        "d376884db14aa7981d8ddf726048f617cfe1edb11027b297a6f904aedaabbd38",
+    ),
+    "nb201-transfer.toml": (
+        56,
+        "fc9777746abd06cb582ba6ef66a19f04f9b2548a96bef180a00fbc6bece63419",
+        "e4eb71fb9e02cc194f4b7303ee65fc80bda7d009ef74a86567c26ef8c8c8e420",
+    ),
+    "quickstart.toml": (
+        34,
+        "96ae7ba66afcaad66033bc3038f831aaf410b0cbb885a5459da4830b7b1eb550",
+        "7c717604523caad31a01d0585f5c70941b680fab13d5d331bd52dbf81e2f28b3",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_task_keys_and_resolved_identity_are_unchanged(name):
+    study = resolve(load_config(CONFIGS / name, check_references=False))
+    keys = [t.key for t in plan_study(study)]
+    resolved = identity({**resolved_config(study), "tasks": len(keys)})
+    tasks, keys_sha, resolved_sha = RECORDED[name]
+    assert len(keys) == tasks
+    assert hashlib.sha256("\n".join(keys).encode()).hexdigest() == keys_sha
+    assert hashlib.sha256(resolved.encode()).hexdigest() == resolved_sha
