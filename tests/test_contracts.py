@@ -112,7 +112,7 @@ def test_table_holds_cells_of_its_space_with_finite_accuracies(name):
     best, metrics = table.best()
     assert best in table and math.isfinite(metrics["accuracy"])
     assert math.isfinite(table.fitness(best)) and table.query(best) == metrics
-    cell = table.cell_space.parse(str(best))
+    cell = spaces.get_space(table.space).parse(str(best))
     assert cell in table and table.query(cell) == metrics
 
 

@@ -267,7 +267,6 @@ def _shown(value: Any) -> str:
     return f" (got {text if len(text) <= 60 else text[:57] + '...'})"
 
 
-
 def _check_names(config: StudyConfig, where: str) -> None:
     seen: dict[str, str] = {}
     for group in ("sources", "targets"):
@@ -370,31 +369,30 @@ def _check_references(config: StudyConfig, where: str) -> None:
 
 
 def _check_space(config: StudyConfig, where: str) -> None:
-    """A registered space, or one that exists only through the study's tables (NAS-Bench-Graph's)."""
+    """A registered space, with an evaluation network if the study trains cells."""
     from nastransfer import spaces
 
-    if config.space not in spaces.space_names() and space_table(config) is None:
-        known = ", ".join(spaces.space_names())
-        raise fail(
-            where, "space", f"unknown search space {config.space!r} (known: {known}, or a table's space)"
-        )
+    try:
+        space = spaces.get_space(config.space)
+    except NastransferError as err:
+        raise fail(where, "space", str(err)) from None
+    trains = any(s.table is None for s in config.sources) or any(t.table is None for t in config.targets)
+    if trains and space.eval_net is None:
+        message = f"search space {config.space!r} has no evaluation network; its cells can only be looked up"
+        raise fail(where, "space", message)
 
 
 def space_table(config: StudyConfig) -> str | None:
-    """For a space that is not in `nastransfer.spaces`: the first of the study's tables that holds it."""
+    """For a space a table may cover only part of (NAS-Bench-Graph's): the first of the study's
+    tables that holds it, whose part the random baseline draws from."""
     from nastransfer import spaces
 
-    if config.space in spaces.space_names():
+    if spaces.get_space(config.space).subspace is None:
         return None
     for table in [s.table for s in config.sources] + [t.table for t in config.targets]:
         if table is not None and table_space(table) == config.space:
             return table
     return None
-
-
-
-
-
 
 
 def check_method(method: MethodConfig, where: str, path: str) -> Any:
