@@ -4,6 +4,9 @@ A `Space` is plain data and functions: its genotype type, ops, text form (parse 
 sampling and moves, canonical keys, and optional hooks for what other packages build from it
 (evaluation network, supernet, the layout a protocol's depth gives). Net builders are named as
 `"module:function"` strings (or callables), resolved on first use, so `spaces` imports no torch.
+A space from outside the package registers with `register_space`, or as an installed plugin: an
+entry point of the group `nastransfer.spaces` naming its `Space` (loaded on the first lookup, so
+a study's worker processes find it too).
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ import json
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from nastransfer.errors import GenotypeError
 
 Builder = str | Callable[..., Any]
+ENTRY_POINT_GROUP = "nastransfer.spaces"
 
 
 @dataclass(frozen=True)
@@ -128,22 +133,53 @@ def unregister_space(name: str) -> None:
     _SPACES.pop(name, None)
 
 
+def _load_plugins() -> bool:
+    """Register the installed plugins' spaces not loaded yet; True if there were any."""
+    added = False
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in _PLUGINS:
+            continue
+        try:
+            space = point.load()
+        except (ImportError, AttributeError) as err:
+            raise GenotypeError(f"cannot load search space plugin {point.name!r}: {err}") from None
+        if not isinstance(space, Space) or space.name != point.name:
+            raise GenotypeError(f"search space plugin {point.name!r} must name a Space called {point.name!r}")
+        if _SPACES.get(space.name) is not space:  # else registered already (by a test, or its own import)
+            if space.name in _SPACES:
+                raise GenotypeError(
+                    f"search space plugin {point.name!r} takes the name of a registered space"
+                )
+            _SPACES[space.name] = space
+        _PLUGINS.add(point.name)
+        added = True
+    return added
+
+
+_PLUGINS: set[str] = set()
+
+
 def space_names() -> list[str]:
+    _load_plugins()
     return sorted(_SPACES)
 
 
 def get_space(name: str) -> Space:
-    try:
-        return _SPACES[name]
-    except (KeyError, TypeError):
-        raise GenotypeError(f"unknown search space {name!r} (known: {', '.join(space_names())})") from None
+    if isinstance(name, str) and name not in _SPACES:
+        _load_plugins()
+    if not isinstance(name, str) or name not in _SPACES:
+        raise GenotypeError(f"unknown search space {name!r} (known: {', '.join(space_names())})")
+    return _SPACES[name]
 
 
 def space_of(genotype: object) -> Space:
     """The space a genotype object belongs to."""
-    for space in _SPACES.values():
-        if isinstance(genotype, space.genotype_type):
-            return space
+    for _ in range(2):  # the registered spaces, then again with any plugin loaded
+        for space in _SPACES.values():
+            if isinstance(genotype, space.genotype_type):
+                return space
+        if not _load_plugins():
+            break
     known = ", ".join(space_names())
     raise GenotypeError(f"{type(genotype).__name__} is not a genotype of any space ({known})")
 
@@ -151,9 +187,12 @@ def space_of(genotype: object) -> Space:
 def parse_any(text: str) -> Any:
     """The cell `text` stands for, in the first registered space that recognises it."""
     stripped = text.strip()
-    for space in _SPACES.values():
-        if space.recognises(stripped):
-            return space.parse(stripped)
+    for _ in range(2):  # the registered spaces, then again with any plugin loaded
+        for space in _SPACES.values():
+            if space.recognises(stripped):
+                return space.parse(stripped)
+        if not _load_plugins():
+            break
     shown = stripped if len(stripped) <= 60 else stripped[:57] + "..."
     forms = [space.text_help for space in _SPACES.values()]
     listed = ", ".join(forms[:-1]) + (", or " if len(forms) > 1 else "") + forms[-1]
