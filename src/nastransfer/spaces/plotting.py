@@ -61,15 +61,19 @@ def _draw_graph(
 
 
 def _draw_diagram(ax, diagram: Diagram) -> None:
-    """Inputs on the left, the other nodes left to right in the order edges reach them ('none' omitted)."""
-    positions = {name: (0.0, 0.0 if len(diagram.inputs) == 1 else 1.0 - 2.0 * i / (len(diagram.inputs) - 1))
-                 for i, name in enumerate(diagram.inputs)}  # fmt: skip
-    nodes = list(dict.fromkeys(to for _, to, _ in diagram.edges if to not in positions))
-    for i, name in enumerate(nodes):
-        last = i == len(nodes) - 1 and len(nodes) > 1
-        positions[name] = (1.5 * (i + 1), 0.0 if last else (0.8 if i % 2 == 0 else -0.8))
+    """Nodes left to right in the order edges reach them, zigzagging; several inputs stack on the
+    left and the last node (their cell's output) sits between them ('none' edges omitted)."""
+    inputs = list(diagram.inputs)
+    nodes = list(dict.fromkeys(to for _, to, _ in diagram.edges if to not in inputs))
+    if len(inputs) == 1:
+        positions = {name: (1.5 * i, -0.8 if i % 2 == 0 else 0.8) for i, name in enumerate(inputs + nodes)}
+    else:
+        heights = np.linspace(1.0, -1.0, len(inputs))
+        positions = {name: (0.0, float(y)) for name, y in zip(inputs, heights, strict=True)}
+        for i, name in enumerate(nodes):
+            positions[name] = (1.5 * (i + 1), 0.0 if i == len(nodes) - 1 else (0.8 if i % 2 == 0 else -0.8))
     edges = [edge for edge in diagram.edges if edge[2] != "none"]
-    _draw_graph(ax, positions, edges, diagram.title, set(diagram.inputs))
+    _draw_graph(ax, positions, edges, diagram.title, set(inputs))
 
 
 def _check_output(path: Path, formats: dict[str, str]) -> None:

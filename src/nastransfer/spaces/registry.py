@@ -118,6 +118,8 @@ def _resolve(builder: Builder) -> Callable[..., Any]:
 
 
 _SPACES: dict[str, Space] = {}
+#: Entry points already loaded (so each plugin is imported once per process).
+_PLUGINS: set[str] = set()
 
 
 def register_space(space: Space) -> Space:
@@ -131,6 +133,7 @@ def register_space(space: Space) -> Space:
 def unregister_space(name: str) -> None:
     """Remove a space registered from outside the package (a test's teardown)."""
     _SPACES.pop(name, None)
+    _PLUGINS.discard(name)
 
 
 def _load_plugins() -> bool:
@@ -154,9 +157,6 @@ def _load_plugins() -> bool:
         _PLUGINS.add(point.name)
         added = True
     return added
-
-
-_PLUGINS: set[str] = set()
 
 
 def space_names() -> list[str]:

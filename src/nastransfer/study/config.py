@@ -267,6 +267,7 @@ def _shown(value: Any) -> str:
     return f" (got {text if len(text) <= 60 else text[:57] + '...'})"
 
 
+
 def _check_names(config: StudyConfig, where: str) -> None:
     seen: dict[str, str] = {}
     for group in ("sources", "targets"):
@@ -393,6 +394,11 @@ def space_table(config: StudyConfig) -> str | None:
         if table is not None and table_space(table) == config.space:
             return table
     return None
+
+
+
+
+
 
 
 def check_method(method: MethodConfig, where: str, path: str) -> Any:
