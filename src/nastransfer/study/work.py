@@ -47,15 +47,16 @@ def network_key(space: str, setting: dict[str, Any], cell: str, text: str) -> st
 def sample_cell(space: str, seed: int, table: str | None = None) -> tuple[str, str]:
     """(canonical key, text) of the random baseline's cell drawn with `seed` (from the part of the
     space `table` covers, when the planner names one)."""
-    if table is None:
-        from nastransfer.spaces import get_space
+    from nastransfer.spaces import get_space
 
-        genotype = get_space(space).sample(seed)
+    if table is None:
+        chosen = get_space(space)
     else:
         from nastransfer.tabular import get_table
 
-        genotype = get_table(table).search_space().sample(seed)
-    return genotype.key, str(genotype)
+        chosen = get_table(table).search_space()
+    genotype = chosen.sample(seed)
+    return chosen.key(genotype), chosen.format(genotype)
 
 
 def run_search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
@@ -72,9 +73,9 @@ def run_search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 def evaluate_here(spec: dict[str, Any], genotype_text: str | None, workdir: Path) -> dict[str, Any]:
     """Train (or look up) the cell in this process; under torchrun, as one rank of the training."""
-    setting = spec["setting"]
     from nastransfer.spaces import get_space
 
+    setting = spec["setting"]
     genotype = get_space(spec["space"]).parse(genotype_text)
     if setting["data"]["kind"] == "table":
         from nastransfer.tabular import TableEvaluator
