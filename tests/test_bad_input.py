@@ -256,6 +256,7 @@ MUTATIONS = [
     ("executor.nproc_per_target", {"nowhere": 2}, "executor.nproc_per_target.nowhere"),
     ("executor.address", 5, "executor.address"),
     ("space", "nope", "space"),
+    ("space", "graph", "has no evaluation network"),  # a space whose cells are only looked up in tables
     ("bogus", 1, "bogus"),
     ("sources", [], "sources"),
 ]

@@ -5,21 +5,21 @@ import json
 import pytest
 
 from nastransfer.errors import GenotypeError
-from nastransfer.spaces import darts, get_space, load_genotype, nb201, parse_any, space_names, space_of
+from nastransfer.spaces import darts, get_space, graph, load_genotype, nb201, parse_any, space_names, space_of
 
 ARCH = "|nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|"
 
 
 def test_get_space_gives_each_space_its_own_parse_and_sample():
-    assert space_names() == ["darts", "nb201"]
-    for name, genotype_type in (("darts", darts.Genotype), ("nb201", nb201.Arch)):
+    assert space_names() == ["darts", "graph", "nb201"]
+    for name, genotype_type in (("darts", darts.Genotype), ("graph", graph.GraphArch), ("nb201", nb201.Arch)):
         space = get_space(name)
         assert space.name == name and space.genotype_type is genotype_type
         drawn = space.sample(5)
         assert isinstance(drawn, genotype_type) and space.parse(str(drawn)) == drawn
         assert space_of(drawn) is space
         assert space.mutate(drawn, 0) in space.neighbours(drawn)
-    with pytest.raises(GenotypeError, match="unknown search space 'nb101' \\(known: darts, nb201\\)"):
+    with pytest.raises(GenotypeError, match="unknown search space 'nb101' \\(known: darts, graph, nb201\\)"):
         get_space("nb101")
 
 

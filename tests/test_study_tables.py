@@ -4,8 +4,9 @@ on another; nothing trained, and every number equals the table's own entry."""
 import pytest
 
 from nastransfer.cli.main import main
+from nastransfer.spaces import get_space
 from nastransfer.study import load
-from nastransfer.tabular import TableEvaluator, get_table
+from nastransfer.tabular import TableEvaluator
 
 pytestmark = pytest.mark.slow
 
@@ -48,7 +49,7 @@ def test_table_study_looks_every_cell_up(tmp_path):
     assert len(frame) == 2 * 2 + 3 * 2
     assert set(frame.protocol) == {"table"}
     assert set(frame.source_kind) == {"table", ""}
-    space = get_table("graph:cora").cell_space
+    space = get_space("graph")
     for row in frame.itertuples():
         table = "graph:cora" if row.eval_dataset == "cora-src" else "graph:citeseer"
         expected = TableEvaluator(table).evaluate(

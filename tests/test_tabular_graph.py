@@ -9,8 +9,8 @@ import pytest
 from scipy.stats import kendalltau
 
 from nastransfer.errors import GenotypeError
-from nastransfer.tabular import GRAPH_DATASETS, GraphArch, GraphSpace, TableEvaluator, get_table, tau_matrix
-from nastransfer.tabular.graph_space import OPS, PROTEINS_OPS, decode_hash
+from nastransfer.spaces.graph import OPS, PROTEINS_OPS, GraphArch, GraphSpace, decode_hash
+from nastransfer.tabular import GRAPH_DATASETS, TableEvaluator, get_table, tau_matrix
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("nas_bench_graph") is None, reason="needs nas-bench-graph"
@@ -96,7 +96,7 @@ def test_proteins_holds_only_its_ops_and_names_missing_cells():
     assert all(set(arch.ops) <= set(PROTEINS_OPS) for arch, _ in table.items())
     with pytest.raises(GenotypeError, match="graph:proteins has no entry"):
         TableEvaluator("graph:proteins").evaluate(GraphArch((0, 0, 0, 0), ("gat", "gat", "gat", "gat")))
-    assert table.cell_space.ops == PROTEINS_OPS and set(OPS) > set(PROTEINS_OPS)
+    assert table.search_space().ops == PROTEINS_OPS and set(OPS) > set(PROTEINS_OPS)
     # Enumerating the space gives exactly the networks the benchmark trained.
     assert {str(arch) for arch in GraphSpace(PROTEINS_OPS).all_archs()} == set(table.records)
 

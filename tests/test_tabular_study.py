@@ -68,7 +68,7 @@ def test_graph_transfer_runs_and_reports(tmp_path):
     # Every stored accuracy is the raw benchmark value of that cell on that dataset.
     from nas_bench_graph.architecture import Arch
 
-    from nastransfer.tabular import GraphArch
+    from nastransfer.spaces.graph import GraphArch
 
     folder = Path(next(iter(importlib.util.find_spec("nas_bench_graph").submodule_search_locations)))
     raws = {}

@@ -35,25 +35,17 @@ def _edge_table(title: str, rows: list[tuple[str, str, str]]) -> Table:
 @genotype_app.command()
 def show(spec: Annotated[str, typer.Argument(help=SPEC_HELP)]) -> None:
     """Print a cell: its space, canonical key, text, and edges node by node."""
-    from nastransfer.spaces import darts, load_genotype, space_of
+    from nastransfer.spaces import load_genotype, space_of
 
     genotype = load_genotype(spec)
+    space = space_of(genotype)
     console = Console(highlight=False, soft_wrap=True)
-    console.print(f"space: {space_of(genotype).name}")
-    console.print(f"key:   {genotype.key}")
-    console.print(f"text:  {genotype}")
-    if isinstance(genotype, darts.Genotype):
-        inputs = ["c_{k-2}", "c_{k-1}"] + [str(i) for i in range(darts.STEPS)]
-        for field in ("normal", "reduce"):
-            edges = getattr(genotype, field)
-            rows = [(str(position // 2), inputs[index], op) for position, (op, index) in enumerate(edges)]
-            concat = ", ".join(str(i - 2) for i in getattr(genotype, f"{field}_concat"))
-            console.print(_edge_table(f"{field} cell (output concatenates nodes {concat})", rows))
-    else:
-        from nastransfer.spaces.nb201 import EDGES
-
-        rows = [(str(to), str(src), op) for (to, src), op in zip(EDGES, genotype.ops, strict=True)]
-        console.print(_edge_table("cell (node 0 is the input, node 3 the output)", rows))
+    console.print(f"space: {space.name}")
+    console.print(f"key:   {space.key(genotype)}")
+    console.print(f"text:  {space.format(genotype)}")
+    for diagram in space.diagrams(genotype) if space.diagrams else []:
+        rows = [(to, src, op) for src, to, op in diagram.edges if op]
+        console.print(_edge_table(diagram.title, rows))
 
 
 @genotype_app.command()
@@ -75,16 +67,19 @@ def params(
 ) -> None:
     """Parameters (auxiliary head excluded) and multiply-adds of the evaluation network of a cell."""
     from nastransfer.errors import ConfigError
-    from nastransfer.nets import EvalNet, NB201Net, count_flops, count_params
-    from nastransfer.spaces import darts, load_genotype
+    from nastransfer.nets import count_flops, count_params
+    from nastransfer.spaces import load_genotype, space_of
 
     genotype = load_genotype(spec)
-    if isinstance(genotype, darts.Genotype):
+    space = space_of(genotype)
+    size = dict(space.net_defaults)
+    size.update({k: v for k, v in (("C", C), (space.depth_keyword, layers)) if v is not None})
+    options = {}
+    if "stem" in space.protocol_options:
         if stem not in ("cifar", "imagenet"):
             raise ConfigError(f"--stem must be cifar or imagenet, got {stem!r}")
-        net = EvalNet(genotype, C or 36, layers or 20, classes, in_channels=in_channels, stem=stem)
-    else:
-        net = NB201Net(genotype, C=C or 16, N=layers or 5, num_classes=classes, in_channels=in_channels)
+        options["stem"] = stem
+    net = space.build_eval_net(genotype, **size, num_classes=classes, in_channels=in_channels, **options)
     flops = count_flops(net, (in_channels, image_size, image_size))
     parameters = count_params(net)
     typer.echo(f"params: {parameters:,} ({parameters / 1e6:.2f} M)")
@@ -93,7 +88,7 @@ def params(
 
 @genotype_app.command()
 def sample(
-    space: Annotated[str, typer.Option(help="search space: darts or nb201")] = "darts",
+    space: Annotated[str, typer.Option(help="search space: darts, nb201, graph, or a plugin's")] = "darts",
     seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="random seed")] = 0,
 ) -> None:
     """Print a uniformly random cell of a space (the random-sampling baseline's draw for this seed)."""

@@ -11,8 +11,6 @@ import typer
 from nastransfer.cli import MAX_SEED, check_output_file
 from nastransfer.errors import ConfigError
 
-SPACES = ("darts", "nb201")
-
 
 def register(app: typer.Typer) -> None:
     """Add the `search` command."""
@@ -29,7 +27,9 @@ def search_command(
     ],
     source: Annotated[str, typer.Option(help="Dataset to search on, e.g. fashion-mnist.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the result JSON.")],
-    space: Annotated[str, typer.Option(help="Search space: darts or nb201.")] = "darts",
+    space: Annotated[
+        str, typer.Option(help="Search space: darts, nb201, or another registered one.")
+    ] = "darts",
     seed: Annotated[
         int, typer.Option(min=0, max=MAX_SEED, help="Search seed (weights, data order, sampling).")
     ] = 0,
@@ -62,10 +62,11 @@ def search_command(
     from nastransfer.data import load_dataset, make_proxy, paper_splits
     from nastransfer.runtime import atomic_write_bytes
     from nastransfer.search import get, method_budget
+    from nastransfer.spaces import space_names
 
     check_output_file(output, "--output")
-    if space not in SPACES:
-        raise ConfigError(f"--space {space!r} is not one of {', '.join(SPACES)}")
+    if space not in space_names():
+        raise ConfigError(f"--space {space!r} is not one of {', '.join(space_names())}")
     searcher = get(method, **({"device": device} if device else {}))
     changes = {
         "epochs": epochs,

@@ -56,10 +56,11 @@ def query(
     arch: Annotated[str, typer.Argument(help="the cell's text (NB201 arch string or gnn(...))")],
 ) -> None:
     """Print every metric the table holds for one cell."""
+    from nastransfer.spaces import get_space
     from nastransfer.tabular import get_table
 
     opened = get_table(table)
-    cell = opened.cell_space.parse(arch)
+    cell = get_space(opened.space).parse(arch)
     console = _console()
     console.print(f"cell: {cell}")
     for name, value in opened.query(cell).items():

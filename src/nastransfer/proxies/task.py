@@ -20,6 +20,7 @@ from nastransfer.proxies.short_train import short_training_scores
 from nastransfer.proxies.weight_sharing import weight_sharing_scores
 from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
 from nastransfer.runtime import Cost, CostMeter
+from nastransfer.spaces import get_space
 
 KINDS = ("zero-cost", "train", "supernet", "table")
 SPLIT_SEED = 0
@@ -30,7 +31,7 @@ def run_proxy_task(
 ) -> dict[str, Any]:
     """Score the spec's cells with its proxy: {cells, genotypes, scores, targets, cost}."""
     table = target_table(spec["target"], spec["space"])
-    cells = [table.cell_space.parse(text) for text in spec["cells"]]
+    cells = [get_space(table.space).parse(text) for text in spec["cells"]]
     truth = target_scores(table, cells)
     scores, cost = _scores(spec, cells, workdir, load_data)
     return {

@@ -10,15 +10,15 @@ from typing import Any, ClassVar
 from nastransfer.data import Splits
 from nastransfer.runtime import Cost
 from nastransfer.search.budget import Budget
-from nastransfer.spaces import nb201, parse_any, space_of
-from nastransfer.spaces.darts import Genotype
+from nastransfer.spaces import get_space, parse_any, space_of
 
 
 @dataclass(frozen=True)
 class SearchResult:
-    """The cell a search found, its per-epoch history, what it cost, and the budget it ran with."""
+    """The cell a search found (a genotype of a registered space), its per-epoch history, what it
+    cost, and the budget it ran with."""
 
-    genotype: Genotype | nb201.Arch
+    genotype: Any
     history: list[dict[str, Any]]
     cost: Cost
     budget: Budget
@@ -28,9 +28,10 @@ class SearchResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data: genotype text, space, method, seed, history, cost and budget."""
+        space = space_of(self.genotype)
         return {
-            "genotype": str(self.genotype),
-            "space": space_of(self.genotype).name,
+            "genotype": space.format(self.genotype),
+            "space": space.name,
             "method": self.method,
             "seed": self.seed,
             "history": self.history,
@@ -41,8 +42,10 @@ class SearchResult:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SearchResult:
+        """Read `to_dict()`'s data back (the genotype by its space's parser; text alone is recognised)."""
+        parse = get_space(data["space"]).parse if "space" in data else parse_any
         return cls(
-            genotype=parse_any(data["genotype"]),
+            genotype=parse(data["genotype"]),
             history=list(data["history"]),
             cost=Cost.from_dict(data["cost"]),
             budget=Budget.from_dict(data["budget"]),

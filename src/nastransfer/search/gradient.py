@@ -114,16 +114,20 @@ class GradientSearcher(Searcher):
     # --- hooks ------------------------------------------------------------------------------------
     def check(self, space: str, budget: Budget) -> None:
         """Raise ConfigError for a budget this method cannot run."""
-        if space == "darts" and budget.layers < 3:
+        chosen = get_space(space)
+        if chosen.supernet is None:
+            raise ConfigError(f"{self.name}: search space {space!r} has no supernet to search")
+        if budget.layers < chosen.min_search_layers:
             raise ConfigError(
-                f"{self.name}: budget layers {budget.layers} < 3; a DARTS supernet needs two reductions"
+                f"{self.name}: budget layers {budget.layers} < {chosen.min_search_layers}, "
+                f"the fewest a {space} supernet has"
             )
 
     def stages(self, space: str, budget: Budget) -> list[Stage]:
         return [Stage(budget.layers)]
 
     def build(self, space: str, budget: Budget, data: SearchData, stage: Stage) -> Supernet:
-        size = {"layers": stage.layers} if space == "darts" else {"N": stage.layers}
+        size = {get_space(space).depth_keyword: stage.layers}
         return build_supernet(
             space,
             C=budget.channels,

@@ -33,7 +33,7 @@ from nastransfer.search.gradient import GradientSearcher, Hyper, RunState
 from nastransfer.search.inputs import SearchData
 from nastransfer.search.random_sampling import sample_cells
 from nastransfer.search.registry import register
-from nastransfer.spaces import darts, get_space
+from nastransfer.spaces import get_space
 
 EVAL_BATCHES = 10  # validation batches per candidate in the first round (the released code's)
 RESCORED = 10  # best candidates scored again on the whole validation split (the released code's)
@@ -42,9 +42,7 @@ PROBE_CELLS = 4
 
 def sample_path(space: str, seed: int) -> Any:
     """A cell as the released weight-sharing search draws one: every op may be drawn, `none` too."""
-    if space == darts.NAME:
-        return darts.sample(seed, ops=darts.OPS)
-    return get_space(space).sample(seed)  # NB201's sampler already draws `none`
+    return get_space(space).draw_path(seed)  # DARTS's draws `none` too, as NB201's sampler does
 
 
 def sample_paths(space: str, n: int, seed: int) -> list[Any]:

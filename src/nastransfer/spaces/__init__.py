@@ -1,6 +1,32 @@
-"""Search spaces as plain data: genotypes, their text forms, canonical keys, sampling, published cells."""
+"""Search spaces as plain data: genotypes, their text forms, canonical keys, sampling, published cells.
 
-from nastransfer.spaces import darts, nb201
-from nastransfer.spaces.registry import Space, get_space, load_genotype, parse_any, space_names, space_of
+Each space is one folder that registers itself (`register_space`) when imported here.
+"""
 
-__all__ = ["Space", "darts", "get_space", "load_genotype", "nb201", "parse_any", "space_names", "space_of"]
+from nastransfer.spaces import darts, graph, nb201  # registers the spaces
+from nastransfer.spaces.registry import (
+    Diagram,
+    Space,
+    get_space,
+    load_genotype,
+    parse_any,
+    register_space,
+    space_names,
+    space_of,
+    unregister_space,
+)
+
+__all__ = [
+    "Diagram",
+    "Space",
+    "darts",
+    "get_space",
+    "graph",
+    "load_genotype",
+    "nb201",
+    "parse_any",
+    "register_space",
+    "space_names",
+    "space_of",
+    "unregister_space",
+]

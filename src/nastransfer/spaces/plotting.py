@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from nastransfer.errors import ConfigError
-from nastransfer.spaces import darts, nb201
+from nastransfer.spaces.registry import Diagram, space_of
 
 _NODE_STYLE = {"boxstyle": "round,pad=0.35", "linewidth": 1.0}
 
 
-def _draw_graph(ax, positions: dict[str, tuple[float, float]], edges: list[tuple[str, str, str]], title: str):
-    """Nodes as labelled boxes at `positions`; edges (src, dst, label) as curved labelled arrows."""
+def _draw_graph(
+    ax,
+    positions: dict[str, tuple[float, float]],
+    edges: list[tuple[str, str, str]],
+    title: str,
+    inputs: set[str],
+):
+    """Nodes as boxes at `positions` (inputs grey); edges (src, dst, label) as curved labelled arrows."""
     xs = [x for x, _ in positions.values()]
     ys = [y for _, y in positions.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
@@ -45,29 +54,26 @@ def _draw_graph(ax, positions: dict[str, tuple[float, float]], edges: list[tuple
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5},
         )
     for name, (x, y) in positions.items():
-        colour = "lightgrey" if name.startswith("c_") else "lightyellow"
+        colour = "lightgrey" if name in inputs else "lightyellow"
         ax.text(x, y, name, ha="center", va="center", fontsize=9, bbox={**_NODE_STYLE, "facecolor": colour})
     ax.set_title(title)
     ax.axis("off")
 
 
-def _darts_cell(ax, edges, concat, title: str) -> None:
-    names = ["c_{k-2}", "c_{k-1}"] + [str(i) for i in range(darts.STEPS)]
-    positions = {"c_{k-2}": (0.0, 1.0), "c_{k-1}": (0.0, -1.0)}
-    for i in range(darts.STEPS):
-        positions[str(i)] = (1.5 + 1.5 * i, 0.8 if i % 2 == 0 else -0.8)
-    positions["c_{k}"] = (1.5 + 1.5 * darts.STEPS, 0.0)
-    graph = [(names[index], str(position // 2), op) for position, (op, index) in enumerate(edges)]
-    graph += [(names[state], "c_{k}", "") for state in concat]
-    _draw_graph(ax, positions, graph, title)
-
-
-def _nb201_cell(ax, arch: nb201.Arch) -> None:
-    positions = {str(node): (1.5 * node, 0.8 if node % 2 else -0.8) for node in range(nb201.NODES)}
-    graph = [
-        (str(src), str(to), op) for (to, src), op in zip(nb201.EDGES, arch.ops, strict=True) if op != "none"
-    ]
-    _draw_graph(ax, positions, graph, "NAS-Bench-201 cell ('none' edges omitted)")
+def _draw_diagram(ax, diagram: Diagram) -> None:
+    """Nodes left to right in the order edges reach them, zigzagging; several inputs stack on the
+    left and the last node (their cell's output) sits between them ('none' edges omitted)."""
+    inputs = list(diagram.inputs)
+    nodes = list(dict.fromkeys(to for _, to, _ in diagram.edges if to not in inputs))
+    if len(inputs) == 1:
+        positions = {name: (1.5 * i, -0.8 if i % 2 == 0 else 0.8) for i, name in enumerate(inputs + nodes)}
+    else:
+        heights = np.linspace(1.0, -1.0, len(inputs))
+        positions = {name: (0.0, float(y)) for name, y in zip(inputs, heights, strict=True)}
+        for i, name in enumerate(nodes):
+            positions[name] = (1.5 * (i + 1), 0.0 if i == len(nodes) - 1 else (0.8 if i % 2 == 0 else -0.8))
+    edges = [edge for edge in diagram.edges if edge[2] != "none"]
+    _draw_graph(ax, positions, edges, diagram.title, set(inputs))
 
 
 def _check_output(path: Path, formats: dict[str, str]) -> None:
@@ -80,7 +86,7 @@ def _check_output(path: Path, formats: dict[str, str]) -> None:
         raise ConfigError(f"{path}: is a folder; name a picture file")
 
 
-def plot_cells(genotype: darts.Genotype | nb201.Arch, path: str | Path) -> Path:
+def plot_cells(genotype: Any, path: str | Path) -> Path:
     """Save a picture of the cell(s) to `path` (format from its suffix); DARTS gives normal above reduce."""
     import matplotlib
 
@@ -90,13 +96,13 @@ def plot_cells(genotype: darts.Genotype | nb201.Arch, path: str | Path) -> Path:
 
     path = Path(path)
     _check_output(path, FigureCanvasBase.get_supported_filetypes())
-    if isinstance(genotype, darts.Genotype):
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 7))
-        _darts_cell(top, genotype.normal, genotype.normal_concat, "normal cell")
-        _darts_cell(bottom, genotype.reduce, genotype.reduce_concat, "reduction cell")
-    else:
-        fig, ax = plt.subplots(figsize=(7, 3.5))
-        _nb201_cell(ax, genotype)
+    space = space_of(genotype)
+    if space.diagrams is None:
+        raise ConfigError(f"search space {space.name!r} has no diagram of its cells")
+    diagrams = space.diagrams(genotype)
+    fig, axes = plt.subplots(len(diagrams), 1, figsize=(9 if len(diagrams) > 1 else 7, 3.5 * len(diagrams)))
+    for ax, diagram in zip(np.atleast_1d(axes), diagrams, strict=True):
+        _draw_diagram(ax, diagram)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)

@@ -1,80 +1,205 @@
-"""Look a search space up by name, and recognise which space a piece of genotype text belongs to."""
+"""The open registry of search spaces: a space registers once, and every other package asks here.
+
+A `Space` is plain data and functions: its genotype type, ops, text form (parse / format),
+sampling and moves, canonical keys, and optional hooks for what other packages build from it
+(evaluation network, supernet, the layout a protocol's depth gives). Net builders are named as
+`"module:function"` strings (or callables), resolved on first use, so `spaces` imports no torch.
+A space from outside the package registers with `register_space`, or as an installed plugin: an
+entry point of the group `nastransfer.spaces` naming its `Space` (loaded on the first lookup, so
+a study's worker processes find it too).
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import Callable
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
+from typing import Any
 
 from nastransfer.errors import GenotypeError
-from nastransfer.spaces import darts, nb201
+
+Builder = str | Callable[..., Any]
+ENTRY_POINT_GROUP = "nastransfer.spaces"
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """One cell as a graph for `nastransfer genotype show` and `plot`: edges (from, to, op)."""
+
+    title: str
+    inputs: tuple[str, ...]
+    edges: tuple[tuple[str, str, str], ...]
 
 
 @dataclass(frozen=True)
 class Space:
-    """What callers need of a space without knowing which one it is."""
+    """What callers need of a space without knowing which one it is.
+
+    `key` names a genotype (the results frame's `cell`); `canonical_key` is equal for genotypes
+    that compute the same network (a training is shared by them). `recognises` tells `parse_any`
+    that a piece of text is this space's; `text_help` says what that text looks like.
+    `eval_net(genotype, C=, num_classes=, in_channels=, **layout)` and `supernet(C=, num_classes=,
+    in_channels=, form=, **layout)` are the nets; `depth_keyword` is the keyword a budget's or the
+    CLI's `layers` becomes; `layout_for_depth(layers)` maps a protocol's total cells to the
+    evaluation net's layout; `protocol_options` are the protocol settings its evaluation net takes
+    (of `stem`, `auxiliary`, `drop_path`); `min_search_layers` is the smallest supernet depth;
+    `sample_path` draws a cell as weight-sharing search does (every op, `none` too);
+    `subspace(ops)` is the space over a subset of its ops (a table trained on fewer ops).
+    """
 
     name: str
     genotype_type: type
     ops: tuple[str, ...]
-    parse: Callable[[str], object]
-    sample: Callable[[int], object]
-    mutate: Callable[[object, int], object]
-    neighbours: Callable[[object], list]
+    parse: Callable[[str], Any]
+    sample: Callable[[int], Any]
+    mutate: Callable[[Any, int], Any]
+    neighbours: Callable[[Any], list]
+    recognises: Callable[[str], bool]
+    text_help: str
+    format: Callable[[Any], str] = str
+    key: Callable[[Any], str] = operator.attrgetter("key")
+    canonical_key: Callable[[Any], str] | None = None
+    from_dict: Callable[[dict], Any] | None = None
+    diagrams: Callable[[Any], list[Diagram]] | None = None
+    eval_net: Builder | None = None
+    supernet: Builder | None = None
+    depth_keyword: str = "layers"
+    layout_for_depth: Callable[[int], dict[str, int]] | None = None
+    protocol_options: tuple[str, ...] = ()
+    net_defaults: tuple[tuple[str, int], ...] = ()
+    min_search_layers: int = 1
+    sample_path: Callable[[int], Any] | None = None
+    subspace: Callable[[tuple[str, ...]], Space] | None = None
+
+    def network_key(self, genotype: Any) -> str:
+        """The key shared by every genotype that computes the same network."""
+        return (self.canonical_key or self.key)(genotype)
+
+    def layout(self, layers: int) -> dict[str, int]:
+        """The evaluation net's layout keywords for a protocol of `layers` cells in all."""
+        if self.layout_for_depth is None:
+            return {self.depth_keyword: layers}
+        return self.layout_for_depth(layers)
+
+    def draw_path(self, seed: int) -> Any:
+        """A cell as weight-sharing search draws one (the space's own sampler unless it says otherwise)."""
+        return (self.sample_path or self.sample)(seed)
+
+    def build_eval_net(self, genotype: Any, **kwargs: Any) -> Any:
+        """The evaluation network of `genotype` (a torch module)."""
+        if self.eval_net is None:
+            raise GenotypeError(f"search space {self.name!r} has no evaluation network")
+        return _resolve(self.eval_net)(genotype, **kwargs)
+
+    def build_supernet(self, **kwargs: Any) -> Any:
+        """The space's supernet (a torch module) built with `kwargs`."""
+        if self.supernet is None:
+            raise GenotypeError(f"search space {self.name!r} has no supernet")
+        return _resolve(self.supernet)(**kwargs)
+
+    def restricted(self, ops: Sequence[str] | None) -> Space:
+        """This space over a subset of its ops (what a table covers), or itself for None or all ops."""
+        if ops is None or tuple(ops) == self.ops:
+            return self
+        if self.subspace is None:
+            raise GenotypeError(f"search space {self.name!r} cannot be restricted to ops {', '.join(ops)}")
+        return self.subspace(tuple(ops))
 
 
-_SPACES: dict[str, Space] = {
-    module.NAME: Space(
-        name=module.NAME,
-        genotype_type=genotype_type,
-        ops=module.OPS,
-        parse=module.parse,
-        sample=module.sample,
-        mutate=module.mutate,
-        neighbours=module.neighbours,
-    )
-    for module, genotype_type in ((darts, darts.Genotype), (nb201, nb201.Arch))
-}
+def _resolve(builder: Builder) -> Callable[..., Any]:
+    if callable(builder):
+        return builder
+    module, _, name = builder.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+_SPACES: dict[str, Space] = {}
+#: Entry points already loaded (so each plugin is imported once per process).
+_PLUGINS: set[str] = set()
+
+
+def register_space(space: Space) -> Space:
+    """Add `space` to the registry (from `spaces/`, a test or a plugin); a taken name is an error."""
+    if space.name in _SPACES:
+        raise ValueError(f"search space {space.name!r} is already registered")
+    _SPACES[space.name] = space
+    return space
+
+
+def unregister_space(name: str) -> None:
+    """Remove a space registered from outside the package (a test's teardown)."""
+    _SPACES.pop(name, None)
+    _PLUGINS.discard(name)
+
+
+def _load_plugins() -> bool:
+    """Register the installed plugins' spaces not loaded yet; True if there were any."""
+    added = False
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in _PLUGINS:
+            continue
+        try:
+            space = point.load()
+        except (ImportError, AttributeError) as err:
+            raise GenotypeError(f"cannot load search space plugin {point.name!r}: {err}") from None
+        if not isinstance(space, Space) or space.name != point.name:
+            raise GenotypeError(f"search space plugin {point.name!r} must name a Space called {point.name!r}")
+        if _SPACES.get(space.name) is not space:  # else registered already (by a test, or its own import)
+            if space.name in _SPACES:
+                raise GenotypeError(
+                    f"search space plugin {point.name!r} takes the name of a registered space"
+                )
+            _SPACES[space.name] = space
+        _PLUGINS.add(point.name)
+        added = True
+    return added
 
 
 def space_names() -> list[str]:
+    _load_plugins()
     return sorted(_SPACES)
 
 
 def get_space(name: str) -> Space:
-    try:
-        return _SPACES[name]
-    except KeyError:
-        raise GenotypeError(f"unknown search space {name!r} (known: {', '.join(space_names())})") from None
+    if isinstance(name, str) and name not in _SPACES:
+        _load_plugins()
+    if not isinstance(name, str) or name not in _SPACES:
+        raise GenotypeError(f"unknown search space {name!r} (known: {', '.join(space_names())})")
+    return _SPACES[name]
 
 
 def space_of(genotype: object) -> Space:
     """The space a genotype object belongs to."""
-    for space in _SPACES.values():
-        if isinstance(genotype, space.genotype_type):
-            return space
+    for _ in range(2):  # the registered spaces, then again with any plugin loaded
+        for space in _SPACES.values():
+            if isinstance(genotype, space.genotype_type):
+                return space
+        if not _load_plugins():
+            break
     known = ", ".join(space_names())
     raise GenotypeError(f"{type(genotype).__name__} is not a genotype of any space ({known})")
 
 
-def parse_any(text: str) -> darts.Genotype | nb201.Arch:
-    """A published DARTS cell name, `Genotype(...)` text (maybe `NAME = ...`), or an NB201 arch string."""
+def parse_any(text: str) -> Any:
+    """The cell `text` stands for, in the first registered space that recognises it."""
     stripped = text.strip()
-    if stripped in darts.PUBLISHED:
-        return darts.PUBLISHED[stripped]
-    if stripped.startswith("|"):
-        return nb201.Arch.parse(stripped)
-    if "Genotype" in stripped:
-        return darts.Genotype.parse(stripped)
+    for _ in range(2):  # the registered spaces, then again with any plugin loaded
+        for space in _SPACES.values():
+            if space.recognises(stripped):
+                return space.parse(stripped)
+        if not _load_plugins():
+            break
     shown = stripped if len(stripped) <= 60 else stripped[:57] + "..."
-    raise GenotypeError(
-        f"{shown!r} is not a published cell ({', '.join(darts.PUBLISHED)}), Genotype(...) text, "
-        "or an NB201 arch string"
-    )
+    forms = [space.text_help for space in _SPACES.values()]
+    listed = ", ".join(forms[:-1]) + (", or " if len(forms) > 1 else "") + forms[-1]
+    raise GenotypeError(f"{shown!r} is not {listed}")
 
 
-def load_genotype(spec: str | darts.Genotype | nb201.Arch) -> darts.Genotype | nb201.Arch:
+def load_genotype(spec: Any) -> Any:
     """A genotype itself, `parse_any(spec)`, or, when `spec` names a file, its text or `to_dict()` JSON.
 
     The one reader of a user's cell for every command and evaluator.
@@ -99,7 +224,20 @@ def load_genotype(spec: str | darts.Genotype | nb201.Arch) -> darts.Genotype | n
         data = None
     try:
         if isinstance(data, dict):
-            return darts.Genotype.from_dict(data)
+            return _from_dict(data)
         return parse_any(text)
     except GenotypeError as err:
         raise GenotypeError(f"{path}: {err}") from None
+
+
+def _from_dict(data: dict) -> Any:
+    """The genotype of the first space with a JSON form that reads `data`."""
+    readers = [space.from_dict for space in _SPACES.values() if space.from_dict is not None]
+    for reader in readers[:-1]:
+        try:
+            return reader(data)
+        except GenotypeError:
+            continue
+    if not readers:
+        raise GenotypeError("no search space reads a genotype from JSON")
+    return readers[-1](data)

@@ -33,10 +33,11 @@ def table_space(name: str) -> str | None:
 
 
 def space_table(config: Any) -> str | None:
-    """For a space that is not in `nastransfer.spaces`: the first of the study's tables that holds it."""
+    """For a space a table may cover only part of (NAS-Bench-Graph's): the first of the study's
+    tables that holds it, whose part the random baseline draws from."""
     from nastransfer import spaces
 
-    if config.space in spaces.space_names():
+    if spaces.get_space(config.space).subspace is None:
         return None
     for table in [s.table for s in config.sources] + [t.table for t in config.targets]:
         if table is not None and table_space(table) == config.space:

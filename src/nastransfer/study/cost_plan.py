@@ -345,7 +345,7 @@ class _Estimator:
     # -- trainings ------------------------------------------------------------------------------------
 
     def _evaluation(self, setting: dict[str, Any]) -> float:
-        from nastransfer.study.work import cell_space
+        from nastransfer.spaces import get_space
         from nastransfer.train import get_protocol
 
         if setting["data"]["kind"] == "table":
@@ -357,7 +357,7 @@ class _Estimator:
         train = max(1, round(whole * protocol.data_fraction))
         steps = math.ceil(train / protocol.batch_size)
         test_batches = math.ceil(sizes.test / protocol.eval_batch_size)
-        cell = cell_space(setting["space"]).sample(0)
+        cell = get_space(setting["space"]).sample(0)
         key = {
             "train": protocol.model_dump(
                 mode="json", exclude={"name", "description", "epochs", "data_fraction"}

@@ -269,11 +269,14 @@ def _check_nproc_batches(study: ResolvedStudy, where: str) -> None:
 
 
 def _check_space(config: StudyConfig, where: str) -> None:
-    """A registered space, or one that exists only through the study's tables (NAS-Bench-Graph's)."""
+    """A registered space, with an evaluation network if the study trains cells."""
     from nastransfer import spaces
 
-    if config.space not in spaces.space_names() and space_table(config) is None:
-        known = ", ".join(spaces.space_names())
-        raise fail(
-            where, "space", f"unknown search space {config.space!r} (known: {known}, or a table's space)"
-        )
+    try:
+        space = spaces.get_space(config.space)
+    except NastransferError as err:
+        raise fail(where, "space", str(err)) from None
+    trains = any(s.table is None for s in config.sources) or any(t.table is None for t in config.targets)
+    if trains and space.eval_net is None:
+        message = f"search space {config.space!r} has no evaluation network; its cells can only be looked up"
+        raise fail(where, "space", message)

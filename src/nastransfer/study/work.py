@@ -32,30 +32,31 @@ def searcher_factory(name: str):
     return search.resolve(name)
 
 
-def cell_space(space: str, table: str | None = None):
-    """The space by name; a space that exists only through a table (NAS-Bench-Graph's) via that table."""
-    from nastransfer import spaces
-
-    if table is None or space in spaces.space_names():
-        return spaces.get_space(space)
-    from nastransfer.tabular import get_table
-
-    return get_table(table).cell_space
-
-
 def network_key(space: str, setting: dict[str, Any], cell: str, text: str) -> str:
     """What makes two cells "the same network" in `setting`: a training is shared by cells with one
     canonical key (isomorphic NB201 cells compute the same function), while a table look-up is by
     the cell's own key (tables keep one record per arch string)."""
     if setting["data"]["kind"] == "table":
         return cell
-    return getattr(cell_space(space).parse(text), "canonical_key", cell)
+    from nastransfer.spaces import get_space
+
+    chosen = get_space(space)
+    return chosen.network_key(chosen.parse(text))
 
 
 def sample_cell(space: str, seed: int, table: str | None = None) -> tuple[str, str]:
-    """(canonical key, text) of the random baseline's cell drawn with `seed`."""
-    genotype = cell_space(space, table).sample(seed)
-    return genotype.key, str(genotype)
+    """(canonical key, text) of the random baseline's cell drawn with `seed` (from the part of the
+    space `table` covers, when the planner names one)."""
+    from nastransfer.spaces import get_space
+
+    if table is None:
+        chosen = get_space(space)
+    else:
+        from nastransfer.tabular import get_table
+
+        chosen = get_table(table).search_space()
+    genotype = chosen.sample(seed)
+    return chosen.key(genotype), chosen.format(genotype)
 
 
 def run_search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
@@ -72,8 +73,10 @@ def run_search(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
 
 def evaluate_here(spec: dict[str, Any], genotype_text: str | None, workdir: Path) -> dict[str, Any]:
     """Train (or look up) the cell in this process; under torchrun, as one rank of the training."""
+    from nastransfer.spaces import get_space
+
     setting = spec["setting"]
-    genotype = cell_space(spec["space"], setting["data"].get("table")).parse(genotype_text)
+    genotype = get_space(spec["space"]).parse(genotype_text)
     if setting["data"]["kind"] == "table":
         from nastransfer.tabular import TableEvaluator
 

@@ -5,13 +5,13 @@ of NAS-Bench-Graph's nine datasets), `get_table("nb201-file:results.json")` (a u
 `get_table("nb201-official:NAS-Bench-201-v1_1-096897.pth:cifar100")` (the official NAS-Bench-201 or
 NATS-Bench topology files; exports and official files in `$NASTRANSFER_TABLES` are also `nb201:<dataset>`);
 `TableEvaluator(name)` is a study evaluator backed by a table; the black-box searchers `rs`, `re`,
-`ls` run on a table handed to them as their data; `graph_space` is NAS-Bench-Graph's GNN space.
+`ls` run on a table handed to them as their data. A table names its search space
+(`nastransfer.spaces`; NAS-Bench-Graph's is `spaces.graph`).
 """
 
-from nastransfer.tabular import blackbox, graph_space
+from nastransfer.tabular import blackbox
 from nastransfer.tabular.correlation import common_accuracies, kendall_tau, tau_matrix
 from nastransfer.tabular.evaluator import PROTOCOL, TableEvaluator
-from nastransfer.tabular.graph_space import GraphArch, GraphSpace
 from nastransfer.tabular.nasbench_graph import DATASETS as GRAPH_DATASETS
 from nastransfer.tabular.nb201_analog import analog_from_arch, arch_from_analog
 from nastransfer.tabular.nb201_files import export_table
@@ -20,8 +20,6 @@ from nastransfer.tabular.tables import Table, get_table, register_family, table_
 __all__ = [
     "GRAPH_DATASETS",
     "PROTOCOL",
-    "GraphArch",
-    "GraphSpace",
     "Table",
     "TableEvaluator",
     "analog_from_arch",
@@ -30,7 +28,6 @@ __all__ = [
     "common_accuracies",
     "export_table",
     "get_table",
-    "graph_space",
     "kendall_tau",
     "register_family",
     "table_names",

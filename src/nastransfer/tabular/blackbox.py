@@ -13,7 +13,6 @@ import os
 from abc import abstractmethod
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -55,25 +54,6 @@ class _Tracker:
         return fitness
 
 
-@dataclass(frozen=True)
-class TableSearchResult(SearchResult):
-    """A search result that names its space itself: NAS-Bench-Graph's space is not in `nastransfer.spaces`."""
-
-    space: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "genotype": str(self.genotype),
-            "space": self.space,
-            "method": self.method,
-            "seed": self.seed,
-            "history": self.history,
-            "cost": self.cost.to_dict(),
-            "budget": self.budget.to_dict(),
-            "extra": self.extra,
-        }
-
-
 class TableSearcher(Searcher):
     """A query-budgeted search over a `Table` handed in as `data`."""
 
@@ -98,7 +78,7 @@ class TableSearcher(Searcher):
         seed: int,
         workdir: str | os.PathLike,
         progress: bool | None = None,
-    ) -> TableSearchResult:
+    ) -> SearchResult:
         """Run on the table `data` (whose cells must belong to `space`)."""
         if not isinstance(data, Table):
             given = type(data).__name__
@@ -111,7 +91,7 @@ class TableSearcher(Searcher):
         seeds = _seed_stream(seed)
         with CostMeter(device="cpu") as meter:
             self.run(data, tracker, seeds)
-        return TableSearchResult(
+        return SearchResult(
             genotype=tracker.best,
             history=tracker.history,
             cost=meter.cost,
@@ -119,7 +99,6 @@ class TableSearcher(Searcher):
             method=self.name,
             seed=seed,
             extra={"queries": tracker.used, "table": data.name, "best_fitness": tracker.best_fitness},
-            space=data.space,
         )
 
     @abstractmethod
@@ -138,8 +117,9 @@ class RandomSearch(TableSearcher):
     """Query uniformly sampled cells; keep the best."""
 
     def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
+        space = table.search_space()
         while not tracker.exhausted:
-            tracker.query(table.cell_space.sample(next(seeds)))
+            tracker.query(space.sample(next(seeds)))
 
 
 @register("re")
@@ -158,7 +138,7 @@ class RegularizedEvolution(TableSearcher):
         self.population, self.sample_size = population, sample_size
 
     def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
-        space = table.cell_space
+        space = table.search_space()
         members: deque[tuple[Any, float]] = deque()
         while len(members) < self.population and not tracker.exhausted:
             cell = space.sample(next(seeds))
@@ -177,7 +157,7 @@ class LocalSearch(TableSearcher):
     """First-improvement hill climbing over single-edit neighbours, restarting at a random cell."""
 
     def run(self, table: Table, tracker: _Tracker, seeds: Iterator[int]) -> None:
-        space = table.cell_space
+        space = table.search_space()
         while not tracker.exhausted:
             current = space.sample(next(seeds))
             current_fitness = tracker.query(current)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nastransfer.errors import DatasetError
 from nastransfer.safe_pickle import load_plain_data
-from nastransfer.tabular.graph_space import NAME, OPS, PROTEINS_OPS, GraphArch, GraphSpace, decode_hash
+from nastransfer.spaces.graph import NAME, PROTEINS_OPS, GraphArch, decode_hash
 from nastransfer.tabular.tables import Table, register_family
 
 PACKAGE = "nas_bench_graph"
@@ -80,7 +80,7 @@ def load_graph(dataset: str) -> Table:
     return Table(
         name=f"graph:{dataset}",
         space=NAME,
-        cell_space=GraphSpace(PROTEINS_OPS if dataset == "proteins" else OPS),
+        ops=PROTEINS_OPS if dataset == "proteins" else None,
         records=records,
         search_metric="valid_accuracy",
         rank_metric="perf",

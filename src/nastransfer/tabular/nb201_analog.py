@@ -22,7 +22,7 @@ from pathlib import Path
 
 from nastransfer.errors import DatasetError
 from nastransfer.safe_pickle import load_plain_data
-from nastransfer.spaces import get_space, nb201
+from nastransfer.spaces import nb201
 from nastransfer.tabular.nb201_files import load_nb201_file, user_files
 from nastransfer.tabular.tables import Table, register_family
 
@@ -97,7 +97,6 @@ def load_nb201(dataset: str) -> Table:
     return Table(
         name="nb201:cifar10",
         space=nb201.NAME,
-        cell_space=get_space(nb201.NAME),
         records=records,
         description="NAS-Bench-201 CIFAR-10 test accuracy, 200 epochs (AnalogNAS-Bench baseline_accuracy)",
     )

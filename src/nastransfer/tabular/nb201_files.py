@@ -27,7 +27,7 @@ from typing import Any
 
 from nastransfer.atomic import atomic_write_bytes
 from nastransfer.errors import DatasetError, GenotypeError
-from nastransfer.spaces import get_space, nb201
+from nastransfer.spaces import nb201
 from nastransfer.tabular.nb201_official import DATASETS, is_official_source, load_official, preferred_source
 from nastransfer.tabular.tables import Table, finite_number, register_family
 
@@ -86,7 +86,6 @@ def load_nb201_file(path_text: str, name: str | None = None) -> Table:
     return Table(
         name=name or f"nb201-file:{path_text}",
         space=nb201.NAME,
-        cell_space=get_space(nb201.NAME),
         records=records,
         search_metric="valid_accuracy" if has_valid else "accuracy",
         description=f"NAS-Bench-201 results exported to {path.name}",

@@ -49,7 +49,7 @@ import numpy as np
 from nastransfer.errors import DatasetError, GenotypeError
 from nastransfer.runtime import progress
 from nastransfer.safe_pickle import load_plain_data, scalar
-from nastransfer.spaces import get_space, nb201
+from nastransfer.spaces import nb201
 from nastransfer.tabular.tables import Table, finite_number, register_family
 
 #: Lower-case dataset name (as in `nb201:<dataset>`) -> the benchmark's dataset key.
@@ -293,7 +293,6 @@ def load_official(argument: str, name: str | None = None) -> Table:
     return Table(
         name=name or f"nb201-official:{argument}",
         space=nb201.NAME,
-        cell_space=get_space(nb201.NAME),
         records=dict(records),
         search_metric="valid_accuracy" if has_valid else "accuracy",
         description=f"NAS-Bench-201 {DATASETS[dataset.lower()]} test accuracy, 200 epochs, mean over seeds "

@@ -15,33 +15,31 @@ import functools
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from nastransfer.errors import DatasetError, GenotypeError
-
-
-class CellSpace(Protocol):
-    """What a search needs of the space a table covers."""
-
-    name: str
-
-    def parse(self, text: str) -> Any: ...
-    def sample(self, seed: int) -> Any: ...
-    def mutate(self, genotype: Any, seed: int) -> Any: ...
-    def neighbours(self, genotype: Any) -> list[Any]: ...
+from nastransfer.spaces import Space, get_space
 
 
 @dataclass(frozen=True)
 class Table:
-    """Published results of one benchmark on one dataset: cell key -> (cell, metrics)."""
+    """Published results of one benchmark on one dataset: cell key -> (cell, metrics).
+
+    `space` names a registered search space; `ops` is the subset of its ops the table's cells use
+    when the benchmark trained only those (None: all of them).
+    """
 
     name: str
     space: str
-    cell_space: CellSpace
     records: dict[str, tuple[Any, dict[str, float]]] = field(repr=False)
     search_metric: str = "accuracy"
     rank_metric: str = "accuracy"
     description: str = ""
+    ops: tuple[str, ...] | None = None
+
+    def search_space(self) -> Space:
+        """The registered space over this table's ops: what a black-box search samples and moves in."""
+        return get_space(self.space).restricted(self.ops)
 
     def __len__(self) -> int:
         return len(self.records)

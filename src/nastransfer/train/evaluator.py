@@ -7,9 +7,10 @@ files. The split is always drawn with seed 0 (the one search uses), so training 
 network, never the data. ``data_fraction`` keeps a stratified fraction of the training part,
 ``test_fraction`` one of the test part (for quick runs such as the quickstart).
 
-NB201 cells: a DARTS network of L cells has L-2 normal cells and 2 reductions; NB201's has 3
-stages of N cells and 2 residual reductions, so a protocol's ``layers`` maps to
-N = max(1, (L - 2) // 3) and ``channels`` to NB201's C (nb201-cifar: C=16, L=17 -> N=5, as published).
+The network is the cell's space's evaluation network: a protocol's ``layers`` (cells in all) maps
+to the space's layout (`Space.layout`; NB201: 3 stages of N cells and 2 residual reductions, so
+N = max(1, (L - 2) // 3): nb201-cifar's C=16, L=17 -> N=5, as published) and the net takes the
+protocol settings its space names (DARTS: stem, auxiliary head, drop-path).
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from torch import nn
 from nastransfer.data import Dataset, Subset, load_dataset, paper_splits, three_way_split
 from nastransfer.errors import ConfigError
 from nastransfer.evaluation import EvalResult
-from nastransfer.nets import EvalNet, NB201Net, count_flops, count_params
+from nastransfer.nets import count_flops, count_params
 from nastransfer.runtime import atomic_write_bytes, pick_device, seed_everything
-from nastransfer.spaces import load_genotype, nb201, space_of
+from nastransfer.spaces import load_genotype, space_of
 from nastransfer.train.distributed import init_distributed
 from nastransfer.train.loop import train_model
 from nastransfer.train.protocols import Protocol, get_protocol
@@ -62,24 +63,20 @@ def _stratified(dataset: Dataset, fraction: float) -> Dataset:
 
 
 def build_model(genotype: Any, protocol: Protocol, num_classes: int, in_channels: int) -> nn.Module:
-    """The evaluation network of ``genotype`` sized by ``protocol`` (see the module note for NB201)."""
-    if isinstance(genotype, nb201.Arch):
-        return NB201Net(
-            genotype,
-            C=protocol.channels,
-            N=protocol.nb201_cells_per_stage(),
-            num_classes=num_classes,
-            in_channels=in_channels,
-        )
-    return EvalNet(
+    """The evaluation network of ``genotype`` sized by ``protocol`` (see the module note)."""
+    space = space_of(genotype)
+    settings = {
+        "stem": protocol.stem,
+        "auxiliary": protocol.auxiliary_weight > 0,
+        "drop_path": protocol.drop_path,
+    }
+    return space.build_eval_net(
         genotype,
         C=protocol.channels,
-        layers=protocol.layers,
         num_classes=num_classes,
         in_channels=in_channels,
-        stem=protocol.stem,
-        auxiliary=protocol.auxiliary_weight > 0,
-        drop_path=protocol.drop_path,
+        **space.layout(protocol.layers),
+        **{name: settings[name] for name in space.protocol_options},
     )
 
 

@@ -96,10 +96,6 @@ class Protocol(BaseModel):
         """Drop-path probability of ``epoch`` (0-based): DARTS' linear ramp ``prob * epoch / epochs``."""
         return self.drop_path * epoch / self.epochs
 
-    def nb201_cells_per_stage(self) -> int:
-        """NB201's N for this protocol: its net has 3 stages of N cells plus 2 reduction blocks."""
-        return max(1, (self.layers - 2) // 3)
-
 
 _DARTS_CIFAR = Protocol(
     name="darts-cifar",

@@ -14,11 +14,16 @@ __all__ = ["FORMS", "DartsSupernet", "NB201Supernet", "SearchEdge", "Supernet", 
 
 
 def build_supernet(space: str, **kwargs) -> Supernet:
-    """`DartsSupernet` for space 'darts' (C, layers, ...), `NB201Supernet` for 'nb201' (C, N, ...)."""
-    from nastransfer.errors import ConfigError
+    """The registered space's supernet (`DartsSupernet` for 'darts' (C, layers, ...), `NB201Supernet`
+    for 'nb201' (C, N, ...)); a space without one is a ConfigError."""
+    from nastransfer.errors import ConfigError, GenotypeError
+    from nastransfer.spaces import get_space, space_names
 
-    if space == "darts":
-        return DartsSupernet(**kwargs)
-    if space == "nb201":
-        return NB201Supernet(**kwargs)
-    raise ConfigError(f"no supernet for search space {space!r} (known: darts, nb201)")
+    try:
+        chosen = get_space(space)
+    except GenotypeError:
+        chosen = None
+    if chosen is None or chosen.supernet is None:
+        known = ", ".join(name for name in space_names() if get_space(name).supernet is not None)
+        raise ConfigError(f"no supernet for search space {space!r} (known: {known})")
+    return chosen.build_supernet(**kwargs)

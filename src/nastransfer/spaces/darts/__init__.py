@@ -3,17 +3,7 @@
 from nastransfer.spaces.darts.genotype import DEFAULT_CONCAT, OPS, STEPS, Genotype
 from nastransfer.spaces.darts.published import PUBLISHED
 from nastransfer.spaces.darts.sampling import CANDIDATE_OPS, mutate, neighbours, sample
-
-NAME = "darts"
-
-
-def parse(text: str) -> Genotype:
-    """A published cell's name or `Genotype(...)` text."""
-    stripped = text.strip()
-    if stripped in PUBLISHED:
-        return PUBLISHED[stripped]
-    return Genotype.parse(stripped)
-
+from nastransfer.spaces.darts.space import NAME, SPACE, parse
 
 __all__ = [
     "CANDIDATE_OPS",
@@ -21,6 +11,7 @@ __all__ = [
     "NAME",
     "OPS",
     "PUBLISHED",
+    "SPACE",
     "STEPS",
     "Genotype",
     "mutate",

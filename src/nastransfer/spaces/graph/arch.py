@@ -4,15 +4,13 @@ An architecture is `inputs` (op k reads `inputs[k]`: 0 is the input features, j 
 j, so `inputs[k] <= k`) and `ops` (one of nine GNN layers or `skip`; not all four `skip`). Its
 text is `gnn(0:gcn,0:gat,1:sage,2:fc)`, one `input:op` per op. Many encodings compute the same
 network; NAS-Bench-Graph trained one of each such class (26,206) and files it under an integer
-hash. `canonical()` and `bench_hash()` use the benchmark package's own normalisation, so our keys
-agree with its files exactly; the space exists only through those tables, so it lives here.
+hash. `canonical()` and `bench_hash()` use the benchmark package's own normalisation (imported
+when first needed), so our keys agree with its files exactly.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -114,108 +112,3 @@ def decode_hash(value: int) -> GraphArch:
     if not 0 <= value < len(LINKS) or any(d >= len(OPS) for d in digits):
         raise GenotypeError(f"{value} is not a NAS-Bench-Graph architecture key")
     return GraphArch(LINKS[value], tuple(OPS[d] for d in reversed(digits)))
-
-
-class GraphSpace:
-    """Sampling and moves over the architectures whose ops are all in `ops` (a table's op set)."""
-
-    name = NAME
-
-    def __init__(self, ops: Sequence[str] = OPS) -> None:
-        unknown = [op for op in ops if op not in OPS]
-        if unknown or "skip" not in ops or len(ops) < 2:
-            raise GenotypeError(f"graph space ops must include skip and a layer from {', '.join(OPS)}")
-        self.ops = tuple(ops)
-
-    def parse(self, text: str) -> GraphArch:
-        return GraphArch.parse(text)
-
-    def contains(self, arch: GraphArch) -> bool:
-        return all(op in self.ops for op in arch.ops)
-
-    def sample(self, seed: int) -> GraphArch:
-        """Uniform inputs and ops (redrawn when all four are skip)."""
-        rng = np.random.default_rng(seed)
-        while True:
-            inputs = tuple(int(rng.integers(k + 1)) for k in range(POSITIONS))
-            ops = tuple(self.ops[int(i)] for i in rng.integers(len(self.ops), size=POSITIONS))
-            if any(op != "skip" for op in ops):
-                return GraphArch(inputs, ops)
-
-    def neighbours(self, arch: GraphArch) -> list[GraphArch]:
-        """Distinct networks one op or one input away, one encoding each, in a fixed order."""
-        seen, result = {arch.key}, []
-        for inputs, ops in self._moves(arch):
-            candidate = GraphArch(inputs, ops)
-            key = candidate.key
-            if key not in seen:
-                seen.add(key)
-                result.append(candidate)
-        return result
-
-    def mutate(self, arch: GraphArch, seed: int) -> GraphArch:
-        """A uniformly chosen single move that yields a different network."""
-        moves = list(self._moves(arch))
-        own = arch.key
-        for index in np.random.default_rng(seed).permutation(len(moves)):
-            candidate = GraphArch(*moves[int(index)])
-            if candidate.key != own:
-                return candidate
-        raise GenotypeError(f"{arch} has no single-move neighbour in ops {', '.join(self.ops)}")
-
-    def all_archs(self) -> Iterator[GraphArch]:
-        """One canonical encoding per distinct network (26,206 for the full op set)."""
-        seen: set[int] = set()
-        for link, ops in itertools.product(LINKS, itertools.product(self.ops, repeat=POSITIONS)):
-            if all(op == "skip" for op in ops):
-                continue
-            canonical = GraphArch(link, ops).canonical()
-            value = encode_hash(canonical.inputs, canonical.ops)
-            if value not in seen:
-                seen.add(value)
-                yield canonical
-
-    def _moves(self, arch: GraphArch) -> Iterator[tuple[tuple[int, ...], tuple[str, ...]]]:
-        """(inputs, ops) of every single-op or single-input change, valid but not deduplicated."""
-        for k in range(POSITIONS):
-            for op in self.ops:
-                ops = arch.ops[:k] + (op,) + arch.ops[k + 1 :]
-                if op != arch.ops[k] and any(o != "skip" for o in ops):
-                    yield arch.inputs, ops
-            for source in range(k + 1):
-                if source != arch.inputs[k]:
-                    yield arch.inputs[:k] + (source,) + arch.inputs[k + 1 :], arch.ops
-
-
-SPACE = GraphSpace()
-
-
-def parse(text: str) -> GraphArch:
-    return GraphArch.parse(text)
-
-
-def sample(seed: int) -> GraphArch:
-    return SPACE.sample(seed)
-
-
-def mutate(arch: GraphArch, seed: int) -> GraphArch:
-    return SPACE.mutate(arch, seed)
-
-
-def neighbours(arch: GraphArch) -> list[GraphArch]:
-    return SPACE.neighbours(arch)
-
-
-def as_space():
-    """This space as a `spaces.Space`, for the space registry (`get_space("graph")`)."""
-    from nastransfer.spaces import Space
-
-    return Space(
-        name=NAME,
-        genotype_type=GraphArch,
-        ops=OPS,
-        parse=parse,
-        sample=sample,
-        mutate=mutate,
-        neighbours=neighbours,
-    )
