@@ -27,7 +27,6 @@ from nastransfer.study.checks import (
     check_protocol,
     check_table,
     fail,
-    space_table,
 )
 from nastransfer.study.fidelity_config import check_fidelity
 from nastransfer.study.resolved import ResolvedStudy, resolve
