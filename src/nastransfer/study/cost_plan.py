@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study import fidelity_cost
 from nastransfer.study.config import (
     StudyConfig,
     check_method,
@@ -33,14 +34,20 @@ from nastransfer.study.cost_model import (
     DataShape,
     StepCost,
     TimingCache,
+    count_side,
+    counted_depths,
+    depth_macs,
     flops_seconds,
     machine_key,
+    scale_macs,
     search_finish,
-    search_macs,
     search_step,
+    supernet_macs_parts,
     train_macs,
     train_steps,
 )
+from nastransfer.study.fidelity_config import SUPERNET, TRAIN, ZERO_COST
+from nastransfer.study.fidelity_plan import KIND as FIDELITY
 from nastransfer.study.planner import plan_study
 from nastransfer.study.tasks import Task, canonical_json
 
@@ -266,7 +273,30 @@ class _Estimator:
             body = {k: v for k, v in spec.items() if k not in ("seed", "kind", "producer")}
             seconds = self._memo("search", body, self._search)
             return TaskCost(task.key, task.kind, spec["method"], spec["source"], "", "", seconds)
+        if task.kind == FIDELITY:
+            return TaskCost(task.key, task.kind, *fidelity_cost.labels(spec), self._fidelity(spec))
         return TaskCost(task.key, task.kind, "random", "", "", "", 0.0)
+
+    def _fidelity(self, spec: dict[str, Any]) -> float:
+        """A proxy scoring its cells (`study.fidelity_cost`): predictor timings, trainings, a supernet."""
+        kind, cells = spec["proxy"]["kind"], len(spec["cells"])
+        if kind == TRAIN:
+            setting = fidelity_cost.training_setting(spec)
+            return cells * self._memo("evaluate", setting, self._evaluation)
+        if kind == SUPERNET:
+            return self._memo("search", fidelity_cost.supernet_search_spec(spec), self._search)
+        if kind != ZERO_COST:
+            return 0.0  # another table's ranking: a look-up
+        if not self.measured:
+            note = "zero-cost predictors: not timed for an absent GPU; costed as 0"
+            if note not in self.notes:
+                self.notes.append(note)
+            return 0.0
+        source = spec["proxy"]["source"]
+        images = None if source is None else asdict(self.sizes(source).shape) | {"images": None}
+        key, threads = fidelity_cost.zero_cost_key(spec, images), self.threads
+        found = self.cache.get(self.machine, key, lambda: fidelity_cost.zero_cost_per_cell(spec, threads))
+        return cells * found["per_cell_s"]
 
     def _memo(self, kind: str, spec: dict[str, Any], cost) -> float:
         key = canonical_json({"kind": kind, **spec})
@@ -345,8 +375,25 @@ class _Estimator:
         return StepCost(flops_seconds(macs, budget.batch_size, rate=GPU_SEARCH_FLOPS) * (2 if arch else 1))
 
     def _supernet_macs(self, searcher, spec, budget, stage: int, shape: DataShape) -> float:
-        key = _search_shape(spec, budget, shape) | {"stage": stage}
-        return self._macs(key, lambda: search_macs(searcher, spec["space"], budget, stage, shape))
+        """Counted once per supernet and stage, whatever the source (`cost_model.scale_macs`)."""
+        from nastransfer.search.gradient import GradientSearcher
+
+        space, size = spec["space"], budget.image_size or shape.size
+        layers = searcher.stages(space, budget)[stage].layers
+        depths = counted_depths(space, layers)
+        # `GradientSearcher.build` makes a supernet of the form, width and depth alone.
+        key = {"space": space, "form": searcher.form, "channels": budget.channels, "side": count_side(size)}
+        if type(searcher).build is not GradientSearcher.build:
+            key |= {"searcher": spec["searcher"], "params": spec["params"]}
+        parts = [
+            self.cache.get(
+                "macs",
+                key | {"depth": depth},
+                lambda depth=depth: supernet_macs_parts(searcher, space, budget, stage, key["side"], depth),
+            )
+            for depth in depths
+        ]
+        return scale_macs(depth_macs(parts, depths, layers), shape, size)
 
     def _search_finish(self, searcher, spec, budget, shape: DataShape, val_batches: int) -> float:
         """The final derivation; RSWS scores n_samples candidates on up to VAL_BATCHES batches each."""
