@@ -8,6 +8,7 @@ import torch
 
 from nastransfer.cli.main import main
 from nastransfer.study import load_config, plan_study
+from nastransfer.study.cost_model import DataShape
 from nastransfer.study.cost_plan import TaskCost, schedule_wall_s
 
 RANDOM_WS = """
@@ -161,3 +162,27 @@ def test_run_keeps_its_plan_and_reports_estimated_vs_measured(tmp_path, capsys):
     assert cost["measured_total"].endswith("CPU-hours")
     report = (run_dir / "report" / "report.md").read_text()
     assert "## Cost" in report and "Estimated vs measured cost" in report
+
+
+@pytest.mark.parametrize(
+    ("searcher", "space", "layers", "shape"),
+    [
+        ("darts", "darts", 3, DataShape(0, 100, 3, 32)),
+        ("pcdarts", "darts", 3, DataShape(0, 5, 1, 28)),
+        ("darts", "darts", 4, DataShape(0, 10, 1, 14)),
+        ("darts", "darts", 12, DataShape(0, 10, 3, 16)),  # counted at 6 and 9 cells
+        ("darts", "nb201", 3, DataShape(0, 10, 1, 28)),  # counted at N = 1 and 2
+    ],
+)
+def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers, shape):
+    """One count per supernet at 8 px, 3 channels, 10 classes (or shallower), scaled to the source."""
+    from nastransfer.nets import count_flops
+    from nastransfer.search import Budget
+    from nastransfer.study.cost_model import _ShapeOnly, search_macs
+    from nastransfer.study.work import make_searcher
+
+    method = make_searcher(searcher, {})
+    budget = Budget.paper(searcher).replace(channels=4, layers=layers, image_size=None)
+    net = method.build(space, budget, _ShapeOnly(shape, shape.size), method.stages(space, budget)[0])
+    counted = count_flops(net, (shape.channels, shape.size, shape.size))
+    assert search_macs(method, space, budget, 0, shape) == pytest.approx(counted, rel=1e-9)

@@ -427,14 +427,15 @@ class _Estimator:
         whole = sizes.shape.images if protocol.split == "official" else sizes.train
         train = max(1, round(whole * protocol.data_fraction))
         steps = math.ceil(train / protocol.batch_size)
-        test_batches = math.ceil(sizes.test / protocol.eval_batch_size)
+        tested = max(1, round(sizes.test * protocol.test_fraction))
+        test_batches = math.ceil(tested / protocol.eval_batch_size)
         cell = cell_space(setting["space"]).sample(0)
         key = {
             "train": protocol.model_dump(
-                mode="json", exclude={"name", "description", "epochs", "data_fraction"}
+                mode="json", exclude={"name", "description", "epochs", "data_fraction", "test_fraction"}
             ),
             "cell": str(cell),
-            "data": asdict(sizes.shape) | {"images": None},
+            "data": _timed_images(sizes.shape, protocol.image_size),
         }
         if self.measured:
 
@@ -445,8 +446,9 @@ class _Estimator:
             found = self.cache.get(self.machine, key, measure)
             step, test = StepCost(**found["step"]), StepCost(**found["test"])
             return protocol.epochs * (step.epoch_s + steps * step.step_s + test_batches * test.step_s)
+        key["data"] |= {"classes": sizes.shape.classes}  # counts are exact (ImageNet-22K's classifier)
         macs = self._macs(key, lambda: train_macs(cell, protocol, sizes.shape))
-        return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, sizes.test, passes=1))
+        return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, tested, passes=1))
 
     def _macs(self, key: dict[str, Any], count) -> float:
         return float(self.cache.get("macs", key, lambda: {"macs": count()})["macs"])
@@ -462,8 +464,15 @@ def _search_shape(spec: dict[str, Any], budget, shape: DataShape) -> dict[str, A
         "params": spec["params"],
         "space": spec["space"],
         "budget": fixed,
-        "data": asdict(shape) | {"images": None},
+        "data": _timed_images(shape, budget.image_size),
     }
+
+
+def _timed_images(shape: DataShape, image_size: int | None) -> dict[str, int]:
+    """What of the images fixes a step's time: channels and the side the network sees. Not the stored
+    side nor the classes: they change only the resize and the classifier, a negligible part of a
+    step, so sources of one input shape (the proxy designs of one dataset) share a timing."""
+    return {"channels": shape.channels, "size": image_size or shape.size}
 
 
 def _paper_sizes(shape: DataShape) -> Sizes:
