@@ -7,3 +7,62 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
+
+
+import pytest  # noqa: E402
+
+TINY_STUDY = """
+name = "{name}"
+space = "darts"
+
+[[sources]]
+name = "digits"
+dataset = "digits"
+
+[[sources]]
+name = "mnist-proxy"
+proxy_of = "mnist"
+classes = 3
+per_class = 60
+resolution = 8
+
+[[methods]]
+name = "gdas"
+{methods}
+[budget]
+epochs = {search_epochs}
+channels = 4
+layers = 3
+batch_size = 16
+data_fraction = 0.5
+
+[random]
+n = 2
+
+[[targets]]
+name = "mnist"
+dataset = "mnist5k"
+protocols = ["cpu-mini"]
+overrides = {{ epochs = 2, channels = 4, layers = 3, batch_size = 32, image_size = 8, data_fraction = 0.15 }}
+
+[evaluate]
+source_overrides = {{ epochs = {source_epochs}, channels = 4, layers = 3, batch_size = 32, image_size = 8 }}
+
+[executor]
+workers = 2
+threads_per_worker = 1
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_study():
+    """The tiny DARTS study the plan and run tests share (two sources, GDAS, a target, 2 random
+    cells), as text: `tiny_study(name, methods, search_epochs, source_epochs)`, `methods` being
+    more `[[methods]]` tables."""
+
+    def text(name: str, methods: str = "", search_epochs: int = 1, source_epochs: int = 1) -> str:
+        return TINY_STUDY.format(
+            name=name, methods=methods, search_epochs=search_epochs, source_epochs=source_epochs
+        )
+
+    return text

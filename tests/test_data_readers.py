@@ -286,6 +286,26 @@ def test_imagefolder_train_val_layout(tmp_path):
     assert len(val) == 3 and val.num_classes == 3
 
 
+def test_study_data_spec_of_an_imagefolder_with_a_name_option(tmp_path):
+    """A study's image-folder source or target with `options = { name = ... }` (the GPU configs')."""
+    from nastransfer.study.tasks import canonical_json
+    from nastransfer.study.work import load_data
+
+    write_folder(tmp_path / "in" / "train", counts=(2, 2, 1))
+    write_folder(tmp_path / "in" / "val", counts=(1, 1, 1))
+    options = {"image_size": 8, "name": "imagenet"}
+    spec = {"kind": "dataset", "dataset": "imagefolder", "root": str(tmp_path / "in"), "options": options}
+    dataset = load_data(canonical_json(spec))
+    assert dataset.name == "imagenet" and len(dataset) == 5 and dataset[0][0].shape == (3, 8, 8)
+    proxy = load_data(canonical_json(_proxy_of(spec)))
+    assert proxy.num_classes == 2 and proxy.image_size == 4
+
+
+def _proxy_of(spec):
+    options = {"classes": 2, "per_class": None, "fraction": None, "resolution": 4, "seed": 0}
+    return {"kind": "proxy", "of": spec, **options}
+
+
 @pytest.mark.parametrize("num_workers", [0, 1])
 def test_undecodable_image_names_the_file(tmp_path, num_workers):
     write_folder(tmp_path / "bad", counts=(2, 1))

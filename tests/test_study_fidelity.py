@@ -2,6 +2,7 @@
 executor, resumes without rerunning, exports the per-cell scores, and the report has the section."""
 
 import importlib.util
+import json
 
 import pandas as pd
 import pytest
@@ -68,6 +69,19 @@ def run_dir(tmp_path_factory):
     (folder / "study.toml").write_text(STUDY)
     assert main(["run", str(folder / "study.toml"), "--dir", str(folder / "run")]) == 0
     return folder / "run"
+
+
+def test_the_plan_prices_every_proxy_but_tables(run_dir):
+    """`run` kept its plan: zero-cost tasks cost per cell, trainings and the supernet cost device time."""
+    tasks = [t for t in json.loads((run_dir / "plan.json").read_text())["by_task"] if t["kind"] == "fidelity"]
+    kinds = ("zero-cost", "train", "supernet")
+    by_kind = {kind: [t for t in tasks if t["protocol"] == kind] for kind in kinds}
+    assert all(by_kind.values()) and all(t["device_s"] > 0 for t in tasks)
+    synflow = sorted(t["device_s"] for t in by_kind["zero-cost"] if t["method"] == "synflow")
+    assert synflow[1] == pytest.approx(2 * synflow[0])  # chunks of 2 and 4 of the 6 cells
+    assert len({t["device_s"] for t in by_kind["train"]}) == 1  # one training per cell, priced alike
+    cost = json.loads((run_dir / "cost.json").read_text())["kinds"]["fidelity"]
+    assert cost["estimated_device_s"] > 0 and cost["measured_device_s"] > 0
 
 
 def test_every_proxy_scores_its_cells_and_the_target_rows_are_there(run_dir):

@@ -8,52 +8,13 @@ import torch
 
 from nastransfer.cli.main import main
 from nastransfer.study import load_study, plan_study
+from nastransfer.study.cost_model import DataShape
 from nastransfer.study.cost_plan import TaskCost, schedule_wall_s
 
-STUDY = """
-name = "tiny-plan"
-space = "darts"
-
-[[sources]]
-name = "digits"
-dataset = "digits"
-
-[[sources]]
-name = "mnist-proxy"
-proxy_of = "mnist"
-classes = 3
-per_class = 60
-resolution = 8
-
-[[methods]]
-name = "gdas"
-
+RANDOM_WS = """
 [[methods]]
 name = "random"
 label = "random-ws"
-
-[budget]
-epochs = 2
-channels = 4
-layers = 3
-batch_size = 16
-data_fraction = 0.5
-
-[random]
-n = 2
-
-[[targets]]
-name = "mnist"
-dataset = "mnist5k"
-protocols = ["cpu-mini"]
-overrides = { epochs = 2, channels = 4, layers = 3, batch_size = 32, image_size = 8, data_fraction = 0.15 }
-
-[evaluate]
-source_overrides = { epochs = 1, channels = 4, layers = 3, batch_size = 32, image_size = 8 }
-
-[executor]
-workers = 2
-threads_per_worker = 1
 """
 
 
@@ -65,9 +26,14 @@ def cache_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def study(tmp_path):
+def study_text(tiny_study):
+    return tiny_study("tiny-plan", RANDOM_WS, search_epochs=2, source_epochs=1)
+
+
+@pytest.fixture
+def study(tmp_path, study_text):
     path = tmp_path / "tiny.toml"
-    path.write_text(STUDY)
+    path.write_text(study_text)
     return path
 
 
@@ -122,32 +88,32 @@ def test_wall_time_replays_dependencies():
     assert schedule_wall_s(tasks, 2, seconds) == pytest.approx(14.0)  # trainings wait for their search
 
 
-def test_run_refuses_a_plan_above_max_hours(study, tmp_path, capsys):
+def test_run_refuses_a_plan_above_max_hours(study, study_text, tmp_path, capsys):
     run_dir = tmp_path / "run"
     assert main(["run", str(study), "--dir", str(run_dir), "--max-hours", "0.000001"]) == 2
     err = capsys.readouterr().err
     assert "--max-hours" in err and "--force" in err and len(err.strip().splitlines()) == 1
     assert not run_dir.exists()
     capped = tmp_path / "capped.toml"
-    capped.write_text(STUDY + "max_hours = 0.000001\n")
+    capped.write_text(study_text + "max_hours = 0.000001\n")
     assert main(["run", str(capped), "--dir", str(run_dir)]) == 2
     assert "executor.max_hours" in capsys.readouterr().err
     assert not run_dir.exists()
 
 
 @pytest.mark.parametrize(
-    ("text", "args"),
+    ("edit", "args"),
     [
-        (STUDY, ["--device", "tpu"]),
-        (STUDY.replace('name = "gdas"', 'name = "no-such-method"'), []),
-        (STUDY.replace('protocols = ["cpu-mini"]', 'protocols = ["no-such-protocol"]'), []),
-        (STUDY + "max_hours = -1\n", []),
-        ("name = [", []),
+        (lambda text: text, ["--device", "tpu"]),
+        (lambda text: text.replace('name = "gdas"', 'name = "no-such-method"'), []),
+        (lambda text: text.replace('protocols = ["cpu-mini"]', 'protocols = ["no-such-protocol"]'), []),
+        (lambda text: text + "max_hours = -1\n", []),
+        (lambda text: "name = [", []),
     ],
 )
-def test_bad_input_is_one_line_and_exit_2(text, args, tmp_path, capsys):
+def test_bad_input_is_one_line_and_exit_2(edit, args, study_text, tmp_path, capsys):
     path = tmp_path / "bad.toml"
-    path.write_text(text)
+    path.write_text(edit(study_text))
     capsys.readouterr()
     assert main(["plan", str(path), *args]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
@@ -196,3 +162,27 @@ def test_run_keeps_its_plan_and_reports_estimated_vs_measured(tmp_path, capsys):
     assert cost["measured_total"].endswith("CPU-hours")
     report = (run_dir / "report" / "report.md").read_text()
     assert "## Cost" in report and "Estimated vs measured cost" in report
+
+
+@pytest.mark.parametrize(
+    ("searcher", "space", "layers", "shape"),
+    [
+        ("darts", "darts", 3, DataShape(0, 100, 3, 32)),
+        ("pcdarts", "darts", 3, DataShape(0, 5, 1, 28)),
+        ("darts", "darts", 4, DataShape(0, 10, 1, 14)),
+        ("darts", "darts", 12, DataShape(0, 10, 3, 16)),  # counted at 6 and 9 cells
+        ("darts", "nb201", 3, DataShape(0, 10, 1, 28)),  # counted at N = 1 and 2
+    ],
+)
+def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers, shape):
+    """One count per supernet at 8 px, 3 channels, 10 classes (or shallower), scaled to the source."""
+    from nastransfer.nets import count_flops
+    from nastransfer.search import Budget
+    from nastransfer.study.cost_model import _ShapeOnly, search_macs
+    from nastransfer.study.work import make_searcher
+
+    method = make_searcher(searcher, {})
+    budget = Budget.paper(searcher).replace(channels=4, layers=layers, image_size=None)
+    net = method.build(space, budget, _ShapeOnly(shape, shape.size), method.stages(space, budget)[0])
+    counted = count_flops(net, (shape.channels, shape.size, shape.size))
+    assert search_macs(method, space, budget, 0, shape) == pytest.approx(counted, rel=1e-9)

@@ -16,50 +16,11 @@ from nastransfer.study import load
 
 pytestmark = pytest.mark.slow
 
-STUDY = """
-name = "tiny-run"
-space = "darts"
-
-[[sources]]
-name = "digits"
-dataset = "digits"
-
-[[sources]]
-name = "mnist-proxy"
-proxy_of = "mnist"
-classes = 3
-per_class = 60
-resolution = 8
-
+# The same search twice finds the same cell: it is trained once per setting.
+AGAIN = """
 [[methods]]
 name = "gdas"
-
-[[methods]]
-name = "gdas"
-label = "gdas-again"   # the same search twice finds the same cell: it is trained once per setting
-
-[budget]
-epochs = 1
-channels = 4
-layers = 3
-batch_size = 16
-data_fraction = 0.5
-
-[random]
-n = 2
-
-[[targets]]
-name = "mnist"
-dataset = "mnist5k"
-protocols = ["cpu-mini"]
-overrides = { epochs = 2, channels = 4, layers = 3, batch_size = 32, image_size = 8, data_fraction = 0.15 }
-
-[evaluate]
-source_overrides = { epochs = 2, channels = 4, layers = 3, batch_size = 32, image_size = 8 }
-
-[executor]
-workers = 2
-threads_per_worker = 1
+label = "gdas-again"
 """
 
 SETTING = ["cell", "method", "source", "search_seed", "eval_dataset", "protocol", "eval_seed"]
@@ -67,9 +28,9 @@ EXPECTED_ROWS = 2 * 2 * 2 + 2 * 3  # found cells x (own source + target) + rando
 
 
 @pytest.fixture(scope="module")
-def study_file(tmp_path_factory):
+def study_file(tmp_path_factory, tiny_study):
     path = tmp_path_factory.mktemp("study") / "tiny.toml"
-    path.write_text(STUDY)
+    path.write_text(tiny_study("tiny-run", AGAIN, search_epochs=1, source_epochs=2))
     return path
 
 

@@ -127,8 +127,14 @@ def dataset_spec(name: str) -> DatasetSpec:
     return _REGISTRY[name]
 
 
-def load_dataset(name: str, root: str | os.PathLike | None = None, train: bool = True, **options) -> Dataset:
-    """Read a dataset by name: its training part (`train=True`) or its test part."""
+def load_dataset(
+    name: str, /, root: str | os.PathLike | None = None, train: bool = True, **options
+) -> Dataset:
+    """Read a dataset by name: its training part (`train=True`) or its test part.
+
+    `name` is positional-only so that a reader's own `name` option (an image folder's display name)
+    passes through `options`.
+    """
     spec = dataset_spec(name)
     accepted = list(inspect.signature(spec.reader).parameters)[3:]
     unknown = sorted(set(options) - set(accepted))

@@ -39,19 +39,24 @@ def count_flops(module: nn.Module, input_size: Sequence[int]) -> int:
     Runs a forward in eval mode without gradients on zeros, on the module's device; the module's
     training mode is restored afterwards. The auxiliary head is not run in eval mode, so not counted.
     """
+    return sum(macs for _, macs in layer_flops(module, input_size))
+
+
+def layer_flops(module: nn.Module, input_size: Sequence[int]) -> list[tuple[nn.Module, int]]:
+    """`count_flops` layer by layer, in call order: (conv or linear layer, its multiply-adds), so a caller
+    can tell the stem (the first) and the classifier (the last) from the rest."""
     shape = tuple(int(s) for s in input_size)
     if len(shape) == 4:
         shape = shape[1:]
     if len(shape) != 3:
         raise ValueError(f"input_size must be (C, H, W) or (N, C, H, W), got {tuple(input_size)}")
-    total = 0
+    calls: list[tuple[nn.Module, int]] = []
 
     def hook(layer: nn.Module, _inputs: tuple, output: torch.Tensor) -> None:
-        nonlocal total
         if isinstance(layer, nn.Conv2d):
-            total += _conv_macs(layer, output)
+            calls.append((layer, _conv_macs(layer, output)))
         else:
-            total += _linear_macs(layer, output)
+            calls.append((layer, _linear_macs(layer, output)))
 
     counted = [m for m in module.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
     handles = [m.register_forward_hook(hook) for m in counted]
@@ -66,4 +71,4 @@ def count_flops(module: nn.Module, input_size: Sequence[int]) -> int:
         for handle in handles:
             handle.remove()
         module.train(was_training)
-    return total
+    return calls

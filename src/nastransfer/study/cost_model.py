@@ -17,6 +17,7 @@ same study measures nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -132,7 +133,8 @@ def _images(shape: DataShape, count: int, seed: int = 0):
 
 
 @contextmanager
-def _threads(count: int):
+def torch_threads(count: int):
+    """Torch's thread count set to a worker's for the block (timings are of the workers' threads)."""
     import torch
 
     before = torch.get_num_threads()
@@ -192,16 +194,13 @@ def search_step(
     import torch
 
     from nastransfer.data import Splits
-    from nastransfer.nets import count_flops
     from nastransfer.search.inputs import search_data
 
     device = torch.device(device_name)
-    with _threads(threads), torch.random.fork_rng(devices=[]):
+    with torch_threads(threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        size = budget.image_size or shape.size
         stages = searcher.stages(space, budget)
-        probe = searcher.build(space, budget, _ShapeOnly(shape, size), stages[stage])
-        batch = measured_batch(budget.batch_size, count_flops(probe, (shape.channels, size, size)))
+        batch = measured_batch(budget.batch_size, search_macs(searcher, space, budget, stage, shape))
         timed = budget.replace(batch_size=batch, data_fraction=1.0)
         val = _images(shape, VAL_BATCHES * batch, seed=1)
 
@@ -235,7 +234,7 @@ def search_finish(
     from nastransfer.search.inputs import search_data
 
     device = torch.device(device_name)
-    with _threads(threads), torch.random.fork_rng(devices=[]):
+    with torch_threads(threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         batch = min(budget.batch_size, 64)
         timed = budget.replace(batch_size=batch, data_fraction=1.0, n_samples=1)
@@ -274,7 +273,7 @@ def train_steps(
 
     device = torch.device(device_name)
     size = protocol.image_size or shape.size
-    with _threads(threads), torch.random.fork_rng(devices=[]):
+    with torch_threads(threads), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
         model = build_model(cell, protocol, shape.classes, shape.channels)
         macs = count_flops(model, (shape.channels, size, size))
@@ -312,32 +311,99 @@ def flops_seconds(
     return passes * FLOPS_PER_MAC * macs_per_image * images / rate
 
 
+#: The canonical input a supernet's multiply-adds are counted at: side (for any side divisible by 4),
+#: channels and classes.
+COUNT_SIDE, COUNT_CHANNELS, COUNT_CLASSES = 8, 3, 10
+
+
+def count_side(size: int) -> int:
+    """The side a supernet is counted at for images of side `size`: COUNT_SIDE when the network's two
+    reductions halve `size` evenly (then every feature map scales with the area), else `size` itself."""
+    return COUNT_SIDE if size % 4 == 0 else size
+
+
+def counted_depths(space: str, layers: int) -> tuple[int, ...]:
+    """Depths a supernet of `layers` cells is counted at: itself, or two shallower ones that
+    `depth_macs` extrapolates from exactly. Its multiply-adds are affine in the depth: an NB201
+    supernet has `layers` equal cells per stage; a DARTS one, within a residue class of the depth mod 3,
+    gains one normal cell per stage every 3 cells (reductions at 1/3 and 2/3)."""
+    if space == "nb201" and layers > 2:
+        return (1, 2)
+    if space == "darts" and layers > 10:
+        base = 5 + (layers - 5) % 3
+        return (base, base + 3)
+    return (layers,)
+
+
+def depth_macs(parts: list[dict[str, float]], depths: tuple[int, ...], layers: int) -> dict[str, float]:
+    """The parts at `layers` cells from the parts counted at `counted_depths` (affine in the depth)."""
+    if len(depths) == 1:
+        return parts[0]
+    (low, high), (a, b) = depths, parts
+    t = (layers - low) / (high - low)
+    return {name: a[name] + t * (b[name] - a[name]) for name in a}
+
+
+def supernet_macs_parts(
+    searcher: Any, space: str, budget: Any, stage: int, side: int, depth: int | None = None
+) -> dict[str, float]:
+    """Multiply-adds of one stage's supernet (all its ops, as a mixed forward runs them) on one image of
+    `side` px, COUNT_CHANNELS channels and COUNT_CLASSES classes, split into the parts that scale
+    differently: convolutions (with the area), the stem (also with the input channels), the
+    classifier (with the classes) and other linear layers (fixed). `scale_macs` turns them into any
+    source's count, so sources share one count (building and running supernets made plans slow).
+    `depth` replaces the stage's number of cells (see `counted_depths`)."""
+    import torch
+    from torch import nn
+
+    from nastransfer.nets.counting import layer_flops
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # GDAS samples its ops: a fixed draw
+        canonical = _ShapeOnly(DataShape(0, COUNT_CLASSES, COUNT_CHANNELS, side), side)
+        chosen = searcher.stages(space, budget)[stage]
+        if depth is not None:
+            chosen = dataclasses.replace(chosen, layers=depth)
+        net = searcher.build(space, budget, canonical, chosen)
+        layers = layer_flops(net, (COUNT_CHANNELS, side, side))
+    (_, stem), (_, classifier) = layers[0], layers[-1]
+    middle = layers[1:-1]
+    return {
+        "side": float(side),
+        "stem": float(stem),
+        "conv": float(sum(m for layer, m in middle if isinstance(layer, nn.Conv2d))),
+        "linear": float(sum(m for layer, m in middle if not isinstance(layer, nn.Conv2d))),
+        "classifier": float(classifier),
+    }
+
+
+def scale_macs(parts: dict[str, float], shape: DataShape, size: int) -> float:
+    """Multiply-adds per image of `shape` at side `size` from `supernet_macs_parts` counted at
+    `count_side(size)`: exact (convolutions scale with the area, the stem with the input channels,
+    the classifier with the classes)."""
+    area = (size / parts["side"]) ** 2
+    stem = parts["stem"] * shape.channels / COUNT_CHANNELS
+    classifier = parts["classifier"] * shape.classes / COUNT_CLASSES
+    return (stem + parts["conv"]) * area + parts["linear"] + classifier
+
+
 def search_macs(searcher: Any, space: str, budget: Any, stage: int, shape: DataShape) -> float:
-    """Multiply-adds per image of the supernet of one stage (all its ops, as a mixed forward runs them).
-
-    Counted at 8 and 16 px and extrapolated as a + b x side^2 (convolutions grow with the area, the
-    classifier does not): exact for these stride-1-stem supernets and far cheaper at 64 px and more.
-    """
-    from nastransfer.nets import count_flops
-
-    size = budget.image_size or shape.size
-    stages = searcher.stages(space, budget)
-    net = searcher.build(space, budget, _ShapeOnly(shape, size), stages[stage])
-    if size <= 16:
-        return float(count_flops(net, (shape.channels, size, size)))
-    small, large = (count_flops(net, (shape.channels, side, side)) for side in (8, 16))
-    per_pixel = (large - small) / (16**2 - 8**2)
-    return float(small + per_pixel * (size**2 - 8**2))
+    """Multiply-adds per image of one stage's supernet on `shape` (see `supernet_macs_parts`)."""
+    size, layers = budget.image_size or shape.size, searcher.stages(space, budget)[stage].layers
+    depths = counted_depths(space, layers)
+    parts = [supernet_macs_parts(searcher, space, budget, stage, count_side(size), d) for d in depths]
+    return scale_macs(depth_macs(parts, depths, layers), shape, size)
 
 
 def train_macs(cell: Any, protocol: Any, shape: DataShape) -> float:
-    """Multiply-adds per image of `cell`'s evaluation network under `protocol` (shapes only: meta tensors)."""
+    """Multiply-adds per image of `cell`'s evaluation network under `protocol`: one forward of one image
+    on the CPU (a fraction of a second even at 224 px, where meta tensors took seconds a network)."""
     import torch
 
     from nastransfer.nets import count_flops
     from nastransfer.train.evaluator import build_model
 
     size = protocol.image_size or shape.size
-    with torch.device("meta"):
+    with torch.random.fork_rng(devices=[]):
         model = build_model(cell, protocol, shape.classes, shape.channels)
     return float(count_flops(model, (shape.channels, size, size)))

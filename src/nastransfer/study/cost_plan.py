@@ -19,20 +19,27 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study import fidelity_cost
 from nastransfer.study.cost_model import (
     GPU_SEARCH_FLOPS,
     VAL_BATCHES,
     DataShape,
     StepCost,
     TimingCache,
+    count_side,
+    counted_depths,
+    depth_macs,
     flops_seconds,
     machine_key,
+    scale_macs,
     search_finish,
-    search_macs,
     search_step,
+    supernet_macs_parts,
     train_macs,
     train_steps,
 )
+from nastransfer.study.fidelity_config import SUPERNET, TRAIN, ZERO_COST
+from nastransfer.study.fidelity_plan import KIND as FIDELITY
 from nastransfer.study.planner import plan_study
 from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task, canonical_json
@@ -242,7 +249,30 @@ class _Estimator:
             body = {k: v for k, v in spec.items() if k not in ("seed", "kind", "producer")}
             seconds = self._memo("search", body, self._search)
             return TaskCost(task.key, task.kind, spec["method"], spec["source"], "", "", seconds)
+        if task.kind == FIDELITY:
+            return TaskCost(task.key, task.kind, *fidelity_cost.labels(spec), self._fidelity(spec))
         return TaskCost(task.key, task.kind, "random", "", "", "", 0.0)
+
+    def _fidelity(self, spec: dict[str, Any]) -> float:
+        """A proxy scoring its cells (`study.fidelity_cost`): predictor timings, trainings, a supernet."""
+        kind, cells = spec["proxy"]["kind"], len(spec["cells"])
+        if kind == TRAIN:
+            setting = fidelity_cost.training_setting(spec)
+            return cells * self._memo("evaluate", setting, self._evaluation)
+        if kind == SUPERNET:
+            return self._memo("search", fidelity_cost.supernet_search_spec(spec), self._search)
+        if kind != ZERO_COST:
+            return 0.0  # another table's ranking: a look-up
+        if not self.measured:
+            note = "zero-cost predictors: not timed for an absent GPU; costed as 0"
+            if note not in self.notes:
+                self.notes.append(note)
+            return 0.0
+        source = spec["proxy"]["source"]
+        images = None if source is None else asdict(self.sizes(source).shape) | {"images": None}
+        key, threads = fidelity_cost.zero_cost_key(spec, images), self.threads
+        found = self.cache.get(self.machine, key, lambda: fidelity_cost.zero_cost_per_cell(spec, threads))
+        return cells * found["per_cell_s"]
 
     def _memo(self, kind: str, spec: dict[str, Any], cost) -> float:
         key = canonical_json({"kind": kind, **spec})
@@ -321,8 +351,25 @@ class _Estimator:
         return StepCost(flops_seconds(macs, budget.batch_size, rate=GPU_SEARCH_FLOPS) * (2 if arch else 1))
 
     def _supernet_macs(self, searcher, spec, budget, stage: int, shape: DataShape) -> float:
-        key = _search_shape(spec, budget, shape) | {"stage": stage}
-        return self._macs(key, lambda: search_macs(searcher, spec["space"], budget, stage, shape))
+        """Counted once per supernet and stage, whatever the source (`cost_model.scale_macs`)."""
+        from nastransfer.search.gradient import GradientSearcher
+
+        space, size = spec["space"], budget.image_size or shape.size
+        layers = searcher.stages(space, budget)[stage].layers
+        depths = counted_depths(space, layers)
+        # `GradientSearcher.build` makes a supernet of the form, width and depth alone.
+        key = {"space": space, "form": searcher.form, "channels": budget.channels, "side": count_side(size)}
+        if type(searcher).build is not GradientSearcher.build:
+            key |= {"searcher": spec["searcher"], "params": spec["params"]}
+        parts = [
+            self.cache.get(
+                "macs",
+                key | {"depth": depth},
+                lambda depth=depth: supernet_macs_parts(searcher, space, budget, stage, key["side"], depth),
+            )
+            for depth in depths
+        ]
+        return scale_macs(depth_macs(parts, depths, layers), shape, size)
 
     def _search_finish(self, searcher, spec, budget, shape: DataShape, val_batches: int) -> float:
         """The final derivation; RSWS scores n_samples candidates on up to VAL_BATCHES batches each."""
@@ -356,14 +403,15 @@ class _Estimator:
         whole = sizes.shape.images if protocol.split == "official" else sizes.train
         train = max(1, round(whole * protocol.data_fraction))
         steps = math.ceil(train / protocol.batch_size)
-        test_batches = math.ceil(sizes.test / protocol.eval_batch_size)
+        tested = max(1, round(sizes.test * protocol.test_fraction))
+        test_batches = math.ceil(tested / protocol.eval_batch_size)
         cell = get_space(setting["space"]).sample(0)
         key = {
             "train": protocol.model_dump(
-                mode="json", exclude={"name", "description", "epochs", "data_fraction"}
+                mode="json", exclude={"name", "description", "epochs", "data_fraction", "test_fraction"}
             ),
             "cell": str(cell),
-            "data": asdict(sizes.shape) | {"images": None},
+            "data": _timed_images(sizes.shape, protocol.image_size),
         }
         if self.measured:
 
@@ -374,8 +422,9 @@ class _Estimator:
             found = self.cache.get(self.machine, key, measure)
             step, test = StepCost(**found["step"]), StepCost(**found["test"])
             return protocol.epochs * (step.epoch_s + steps * step.step_s + test_batches * test.step_s)
+        key["data"] |= {"classes": sizes.shape.classes}  # counts are exact (ImageNet-22K's classifier)
         macs = self._macs(key, lambda: train_macs(cell, protocol, sizes.shape))
-        return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, sizes.test, passes=1))
+        return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, tested, passes=1))
 
     def _macs(self, key: dict[str, Any], count) -> float:
         return float(self.cache.get("macs", key, lambda: {"macs": count()})["macs"])
@@ -391,8 +440,15 @@ def _search_shape(spec: dict[str, Any], budget, shape: DataShape) -> dict[str, A
         "params": spec["params"],
         "space": spec["space"],
         "budget": fixed,
-        "data": asdict(shape) | {"images": None},
+        "data": _timed_images(shape, budget.image_size),
     }
+
+
+def _timed_images(shape: DataShape, image_size: int | None) -> dict[str, int]:
+    """What of the images fixes a step's time: channels and the side the network sees. Not the stored
+    side nor the classes: they change only the resize and the classifier, a negligible part of a
+    step, so sources of one input shape (the proxy designs of one dataset) share a timing."""
+    return {"channels": shape.channels, "size": image_size or shape.size}
 
 
 def _paper_sizes(shape: DataShape) -> Sizes:
