@@ -145,3 +145,17 @@ def test_ctrl_c_leaves_unfinished_tasks_pending(tmp_path):
     assert driver.wait(timeout=60) == 130
     statuses = {status for (status,) in _rows(run_dir, "SELECT status FROM tasks")}
     assert "running" not in statuses and "pending" in statuses
+
+
+def test_an_aborted_executor_starts_no_fresh_workers():
+    """abort() kills the workers, which breaks the pool: a task the queue thread was just handing
+    over must not start a new pool, whose workers would keep a Ctrl-C'd driver alive."""
+    from nastransfer.study.executors.local import LocalExecutor
+
+    executor = LocalExecutor(workers=1, threads=1)
+    executor.abort()
+    broken = executor._pool
+    broken._broken = "a worker was killed by abort()"  # what the pool's manager thread sets
+    with pytest.raises(RuntimeError, match="aborted"):
+        executor._run({})
+    assert executor._pool is broken

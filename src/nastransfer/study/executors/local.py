@@ -85,9 +85,13 @@ class LocalExecutor:
         try:
             return self._pool.submit(run_task, payload)
         except BrokenProcessPool:
-            # A worker died (out of memory, a signal): its task was reported failed; start fresh workers.
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = self._new_pool()
+            # A worker died (out of memory, a signal): its task was reported failed; start fresh workers,
+            # unless abort() broke the pool: fresh workers would then outlive the driver's Ctrl-C.
+            with self._changed:
+                if self._closed:
+                    raise RuntimeError("the executor was aborted") from None
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = self._new_pool()
             return self._pool.submit(run_task, payload)
 
     def _finished(self, held: int, future: Future, running: Future) -> None:
