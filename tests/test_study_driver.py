@@ -118,7 +118,7 @@ def test_rerun_retries_failures_and_keeps_done_work(failed_run):
 
 
 @pytest.mark.xfail(
-    reason="open: in 2 of 2 fresh-clone full-suite runs of 2026-12-02 the driver did not exit within 60 s "
+    reason="open: in 3 of 3 fresh-clone full-suite runs of 2026-12-02 the driver did not exit within 60 s "
     "of SIGINT; alone and after the 36 test files before it, it passed 7 of 7 times; cause not yet found",
     raises=subprocess.TimeoutExpired,
     strict=False,
