@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from torch import nn
 
-from nastransfer.nets import EvalNet
+from nastransfer.nets import EvalNet, compile_net
 from nastransfer.nets.supernets import build_supernet
 from nastransfer.search.rsws import sample_path
 from nastransfer.spaces import parse_any
@@ -84,7 +84,7 @@ def measure(net: nn.Module, call: Callable, x: torch.Tensor, warmup: int, timed:
     torch._dynamo.reset()
     torch._dynamo.utils.counters.clear()
     torch.manual_seed(0)
-    times = step_cpu_seconds(torch.compile(net), call, x, warmup + timed)
+    times = step_cpu_seconds(compile_net(net), call, x, warmup + timed)
     compiled = statistics.median(times[warmup:])
     counters = torch._dynamo.utils.counters
     return {
@@ -118,8 +118,16 @@ def main() -> None:
         title=f"torch.compile vs eager, batch {args.batch}, {args.size} px, 1 thread (CPU-seconds; "
         f"DARTS_V2 C={args.channels} {args.cells} cells, supernets {SIZES})"
     )
-    for column in ("network", "eager s/step", "compiled s/step", "speed-up", "compile s", "breaks",
-                   "graphs", "repay steps"):
+    for column in (
+        "network",
+        "eager s/step",
+        "compiled s/step",
+        "speed-up",
+        "compile s",
+        "breaks",
+        "graphs",
+        "repay steps",
+    ):
         table.add_column(column, justify="right")
     x = torch.randn(args.batch, 3, args.size, args.size).contiguous(memory_format=torch.channels_last)
     for name in chosen:
@@ -128,8 +136,16 @@ def main() -> None:
         m = measure(net, call, x, args.warmup, args.timed)
         saved = m["eager"] - m["compiled"]
         repay = f"{m['compile'] / saved:,.0f}" if saved > 0 else "never"
-        table.add_row(name, f"{m['eager']:.4f}", f"{m['compiled']:.4f}", f"{m['eager'] / m['compiled']:.2f}x",
-                      f"{m['compile']:.0f}", str(m["breaks"]), str(m["graphs"]), repay)
+        table.add_row(
+            name,
+            f"{m['eager']:.4f}",
+            f"{m['compiled']:.4f}",
+            f"{m['eager'] / m['compiled']:.2f}x",
+            f"{m['compile']:.0f}",
+            str(m["breaks"]),
+            str(m["graphs"]),
+            repay,
+        )
         print(name, m, flush=True)
     Console().print(table)
 

@@ -1,8 +1,17 @@
-"""Shared test set-up: one torch thread per test process, so parallel suites do not oversubscribe."""
+"""Shared test set-up: one torch thread per test process, so parallel suites do not oversubscribe, and
+an empty measurement cache."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Per-machine measurements (plan step timings, compile choices) go to a fresh folder for each test
+# session, subprocesses included: a test must not pass on what an older version of the code left in
+# ~/.cache/nastransfer.
+os.environ["NASTRANSFER_CACHE"] = tempfile.mkdtemp(prefix="nastransfer-test-cache-")
+atexit.register(shutil.rmtree, os.environ["NASTRANSFER_CACHE"], ignore_errors=True)
 
 import torch  # noqa: E402
 

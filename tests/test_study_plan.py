@@ -186,3 +186,23 @@ def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers
     net = method.build(space, budget, _ShapeOnly(shape, shape.size), method.stages(space, budget)[0])
     counted = count_flops(net, (shape.channels, shape.size, shape.size))
     assert search_macs(method, space, budget, 0, shape) == pytest.approx(counted, rel=1e-9)
+
+
+def test_a_cold_plan_measures_in_worker_processes_and_a_warm_one_measures_nothing(study, monkeypatch):
+    """On 2 workers every missing timing is made in a worker process, 2 at a time (the plan's own
+    process makes none: it would raise here), and kept: the next plan measures nothing."""
+    from nastransfer.study.cost_model import Measurement, TimingCache
+    from nastransfer.study.cost_plan import estimate_study
+
+    config = load_study(study)
+    cold = TimingCache()
+
+    def refuse(self):
+        raise AssertionError(f"measured in the plan's process: {self.fn.__name__}")
+
+    monkeypatch.setattr(Measurement, "run", refuse)
+    first = estimate_study(config, workers=2, cache=cold)
+    keys = [key for entries in cold.entries.values() for key in entries]
+    assert any('"searcher"' in key for key in keys) and any('"train"' in key for key in keys)
+    again = estimate_study(config, workers=1, cache=TimingCache())  # read back from the file
+    assert first.device_s > 0 and again.device_s == pytest.approx(first.device_s)

@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 
 from nastransfer.errors import ConfigError, GenotypeError
+from nastransfer.nets import compile_net
 from nastransfer.nets.supernets import DartsSupernet, NB201Supernet, build_supernet
 from nastransfer.spaces import darts, nb201
 
@@ -220,8 +221,9 @@ def test_compiled_forwards_see_masks_set_or_loaded_without_an_eager_forward(monk
     assert all(conv in ops for ops in NB201Supernet(4, 1, 10, 1)._active_ops("cell"))
 
 
-@pytest.mark.parametrize(("form", "every_op", "breaks"), [("mixed", False, 0), ("partial", False, 0),
-                                                          ("mixed", True, 1)])
+@pytest.mark.parametrize(
+    ("form", "every_op", "breaks"), [("mixed", False, 0), ("partial", False, 0), ("mixed", True, 1)]
+)
 def test_supernet_forwards_trace_in_one_graph(form, every_op, breaks):
     """torch.compile sees the mixed and partial forms whole; an RSWS step breaks once, at the eager
     path weights, and its graph does not depend on the path."""
@@ -229,7 +231,7 @@ def test_supernet_forwards_trace_in_one_graph(form, every_op, breaks):
     x = torch.randn(2, 1, 8, 8)
     paths = [nb201.sample(seed) for seed in range(3)] if every_op else [None]
     torch._dynamo.reset()
-    compiled = torch.compile(net, backend="eager")
+    compiled = compile_net(net, backend="eager")
     torch._dynamo.utils.counters.clear()
     for path in paths:
         assert torch.allclose(compiled(x, path=path, every_op=every_op), net(x, path=path, every_op=every_op))

@@ -5,6 +5,7 @@ from typing import Any
 from torch import nn
 
 from nastransfer.errors import GenotypeError
+from nastransfer.nets.compiling import compile_net
 from nastransfer.nets.counting import count_flops, count_params
 from nastransfer.nets.darts_net import EvalCell, EvalNet
 from nastransfer.nets.nb201_net import NB201Cell, NB201Net
@@ -34,6 +35,7 @@ __all__ = [
     "NB201Cell",
     "NB201Net",
     "build_eval_net",
+    "compile_net",
     "count_flops",
     "count_params",
 ]

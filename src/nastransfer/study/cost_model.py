@@ -2,9 +2,9 @@
 
 A *shape* is everything that fixes the cost of one step: the method or protocol, the network's
 size and the images' size and classes. For each distinct shape the model runs the study's own
-code (the searcher's epoch, the trainer's epoch and test pass) on a few synthetic batches: one
-warm-up epoch of one batch, then epochs of 1 and 3 batches, so that the difference is the cost of
-two steps and the rest is the epoch's fixed overhead. Seconds are process CPU-seconds on the CPU
+code (the searcher's epoch, the trainer's epoch and test pass) on synthetic batches: a warm-up
+epoch of one batch, then an epoch of no batch (the epoch's fixed overhead) and one of one batch
+(overhead + a step). Seconds are process CPU-seconds on the CPU
 (what `runtime.CostMeter` reports) and synchronised wall seconds on a GPU.
 
 For a GPU this machine lacks, a step is costed from the network's multiply-adds at an assumed
@@ -18,7 +18,9 @@ same study measures nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import math
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -44,7 +46,7 @@ GPU_SEARCH_FLOPS = 0.14e12
 #: Multiply-adds of one measured step at most: larger batches are timed smaller and scaled linearly.
 STEP_MACS = 3.0e9
 MIN_BATCH = 8
-TIMED_BATCHES = 3  # epochs of 1 and of 3 batches: the difference is two steps
+MIN_TIMED_S, MAX_TIMED_BATCHES = 0.25, 16  # short steps are timed over up to 16 batches
 VAL_BATCHES = 10  # search validation batches: RSWS scores a candidate on up to 10
 
 
@@ -83,6 +85,29 @@ def machine_key(device: str, threads: int, measured: bool) -> str:
     return f"{name}|{device}|threads={threads}|torch={torch.__version__}"
 
 
+@dataclass(frozen=True)
+class Measurement:
+    """One timing or count, made once per shape: `run()` returns the plain dict the cache keeps.
+
+    A module-level function and picklable arguments, so that a process pool can make several at once
+    (`cost_plan.measure_missing`); `blank` has the result's keys, for the pass that lists what is missing.
+    """
+
+    fn: Callable[..., dict[str, Any]]
+    args: tuple[Any, ...]
+    blank: dict[str, Any]
+
+    def run(self) -> dict[str, Any]:
+        return self.fn(*self.args)
+
+
+STEP_BLANK = {"step_s": 0.0, "epoch_s": 0.0}
+
+
+def as_dict(fn: Callable[..., StepCost], *args: Any) -> dict[str, Any]:
+    """`fn(*args).to_dict()`, as a picklable Measurement function."""
+    return fn(*args).to_dict()
+
 
 class TimingCache:
     """The cache file: {machine: {shape json: plain dict}}; an unreadable file starts afresh."""
@@ -95,18 +120,19 @@ class TimingCache:
             self.entries = {}
         self.changed = False
 
-    def get(
-        self, machine: str, shape: dict[str, Any], measure: Callable[[], dict[str, Any]]
-    ) -> dict[str, Any]:
+    def get(self, machine: str, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
         """The cached value of `shape` on `machine`, measured (and kept) the first time."""
-        key = canonical_json(shape)
-        found = self.entries.get(machine, {}).get(key)
+        found = self.entries.get(machine, {}).get(canonical_json(shape))
         if found is None:
-            found = measure()
-            self.entries.setdefault(machine, {})[key] = found
-            self.changed = True
-            self.save()  # each measurement is kept at once: a plan cut short loses none
+            found = measure.run()
+            self.put(machine, shape, found)
         return found
+
+    def put(self, machine: str, shape: dict[str, Any], value: dict[str, Any]) -> None:
+        """Keep `value` at once: a plan cut short loses no measurement."""
+        self.entries.setdefault(machine, {})[canonical_json(shape)] = value
+        self.changed = True
+        self.save()
 
     def save(self) -> None:
         if self.changed:
@@ -114,6 +140,23 @@ class TimingCache:
                 self.path, (json.dumps(self.entries, indent=1, sort_keys=True) + "\n").encode()
             )
             self.changed = False
+
+
+class ListingCache:
+    """A stand-in for a TimingCache in a pass that only lists what is missing: cached values as they
+    are, a blank for each missing one, and the missing measurements in `wanted`."""
+
+    def __init__(self, cache: TimingCache) -> None:
+        self.cache = cache
+        self.wanted: dict[tuple[str, str], tuple[str, dict[str, Any], Measurement]] = {}
+
+    def get(self, machine: str, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
+        key = canonical_json(shape)
+        found = self.cache.entries.get(machine, {}).get(key)
+        if found is None:
+            self.wanted.setdefault((machine, key), (machine, shape, measure))
+            return measure.blank
+        return found
 
 
 # -- synthetic data ---------------------------------------------------------------------------------
@@ -159,17 +202,44 @@ def _clock(device) -> Callable[[], float]:
     return time.process_time
 
 
-def _step_and_overhead(run_epoch: Callable[[Any], None], short: Any, long: Any, clock) -> tuple[float, float]:
-    """Warm up on `short` (1 batch), then time it and `long` (TIMED_BATCHES): (per step, per epoch)."""
-    run_epoch(short)
-    start = clock()
-    run_epoch(short)
-    one = clock() - start
-    start = clock()
-    run_epoch(long)
-    many = clock() - start
-    step = max(0.0, (many - one) / (TIMED_BATCHES - 1))
-    return step, max(0.0, one - step)
+def _step_and_overhead(
+    run_epoch: Callable[[Any], None], batches: Callable[[int], Any], empty: Any, clock
+) -> tuple[float, float]:
+    """(per step, per epoch): warm up on an epoch of one batch, time an epoch of `empty` (no batch:
+    the fixed overhead) and one of one batch; a step under MIN_TIMED_S is timed again over enough
+    batches (one short step is too noisy). `batches(n)` is the data of an n-batch epoch."""
+
+    def seconds(data: Any) -> float:
+        start = clock()
+        run_epoch(data)
+        return clock() - start
+
+    one = batches(1)
+    run_epoch(one)
+    overhead = seconds(empty)
+    step = max(0.0, seconds(one) - overhead)
+    count = min(MAX_TIMED_BATCHES, math.ceil(MIN_TIMED_S / max(step, 1e-4)))
+    if count > 1:
+        step = max(0.0, seconds(batches(count)) - overhead) / count
+    return step, overhead
+
+
+def _reuse_one(one: Any, make: Callable[[int], Any], count: int) -> Any:
+    """`one` for one batch (the supernet's run was built on it), else `make(count)`."""
+    return one if count == 1 else make(count)
+
+
+class _NoBatches:
+    """Search inputs that yield no batch: an epoch over them costs the epoch's fixed overhead alone."""
+
+    def __init__(self, inputs: Any) -> None:
+        self._inputs = inputs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inputs, name)
+
+    def batches(self):
+        return iter(())
 
 
 def measured_batch(batch: int, macs_per_image: float) -> int:
@@ -208,9 +278,9 @@ def search_step(
             splits = Splits(_images(shape, batches * batch), val, val)
             return search_data(splits, timed, 0, device)
 
-        short, long = inputs(1), inputs(TIMED_BATCHES)
+        one = inputs(1)
         # The searcher's own epoch on a fresh supernet of this stage (pruned as that stage is).
-        run = searcher._new_run(space, timed, short, stages, stage, device)
+        run = searcher._new_run(space, timed, one, stages, stage, device)
         if stage:
             for kind, mask in searcher.next_stage_masks(run.net, stages[stage].keep).items():
                 run.net.set_op_mask(kind, mask)
@@ -220,7 +290,8 @@ def search_step(
             run.history.clear()
             searcher._epoch(run, data, timed, stages[stage], epoch)
 
-        step, overhead = _step_and_overhead(run_epoch, short, long, _clock(device))
+        batches = functools.partial(_reuse_one, one, inputs)
+        step, overhead = _step_and_overhead(run_epoch, batches, _NoBatches(one), _clock(device))
     return StepCost(step * budget.batch_size / batch, overhead)
 
 
@@ -288,14 +359,25 @@ def train_steps(
             test = _images(shape, batches * test_batch, seed=1)
             return make_loaders(train, test, timed, 0, device, DistContext())
 
-        short, long = loaders(1), loaders(TIMED_BATCHES)
         clock = _clock(device)
-        step, overhead = _step_and_overhead(lambda pair: trainer.train_epoch(pair[0]), short, long, clock)
-        test, _ = _step_and_overhead(lambda pair: trainer.test(pair[1]), short, long, clock)
+        none = ([], [])
+        step, overhead = _step_and_overhead(lambda pair: trainer.train_epoch(pair[0]), loaders, none, clock)
+        test, _ = _step_and_overhead(lambda pair: trainer.test(pair[1]), loaders, none, clock)
     return (
         StepCost(step * protocol.batch_size / batch, overhead),
         StepCost(test * protocol.eval_batch_size / test_batch),
     )
+
+
+def train_steps_dict(
+    cell: Any, protocol: Any, shape: DataShape, device_name: str, threads: int
+) -> dict[str, Any]:
+    """`train_steps` as the cache keeps it."""
+    step, test = train_steps(cell, protocol, shape, device_name, threads)
+    return {"step": step.to_dict(), "test": test.to_dict()}
+
+
+TRAIN_BLANK = {"step": STEP_BLANK, "test": STEP_BLANK}
 
 
 # -- FLOP estimates ---------------------------------------------------------------------------------
@@ -358,7 +440,8 @@ def supernet_macs_parts(
 
     from nastransfer.nets.counting import layer_flops
 
-    with torch.random.fork_rng(devices=[]):
+    # One thread: a batch of one image gains nothing from more, and spare threads spin on a busy machine.
+    with torch_threads(1), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)  # GDAS samples its ops: a fixed draw
         canonical = _ShapeOnly(DataShape(0, COUNT_CLASSES, COUNT_CHANNELS, side), side)
         chosen = searcher.stages(space, budget)[stage]
@@ -395,6 +478,11 @@ def search_macs(searcher: Any, space: str, budget: Any, stage: int, shape: DataS
     return scale_macs(depth_macs(parts, depths, layers), shape, size)
 
 
+def train_macs_dict(cell: Any, protocol: Any, shape: DataShape) -> dict[str, float]:
+    """`train_macs` as the cache keeps it."""
+    return {"macs": train_macs(cell, protocol, shape)}
+
+
 def train_macs(cell: Any, protocol: Any, shape: DataShape) -> float:
     """Multiply-adds per image of `cell`'s evaluation network under `protocol`: one forward of one image
     on the CPU (a fraction of a second even at 224 px, where meta tensors took seconds a network)."""
@@ -404,6 +492,7 @@ def train_macs(cell: Any, protocol: Any, shape: DataShape) -> float:
     from nastransfer.train.evaluator import build_model
 
     size = protocol.image_size or shape.size
-    with torch.random.fork_rng(devices=[]):
-        model = build_model(cell, protocol, shape.classes, shape.channels)
-    return float(count_flops(model, (shape.channels, size, size)))
+    with torch_threads(1):  # as in `supernet_macs_parts`
+        with torch.random.fork_rng(devices=[]):
+            model = build_model(cell, protocol, shape.classes, shape.channels)
+        return float(count_flops(model, (shape.channels, size, size)))

@@ -22,10 +22,15 @@ from nastransfer.errors import ConfigError, NastransferError
 from nastransfer.study import fidelity_cost
 from nastransfer.study.cost_model import (
     GPU_SEARCH_FLOPS,
+    STEP_BLANK,
+    TRAIN_BLANK,
     VAL_BATCHES,
     DataShape,
+    ListingCache,
+    Measurement,
     StepCost,
     TimingCache,
+    as_dict,
     count_side,
     counted_depths,
     depth_macs,
@@ -35,8 +40,8 @@ from nastransfer.study.cost_model import (
     search_finish,
     search_step,
     supernet_macs_parts,
-    train_macs,
-    train_steps,
+    train_macs_dict,
+    train_steps_dict,
 )
 from nastransfer.study.fidelity_config import SUPERNET, TRAIN, ZERO_COST
 from nastransfer.study.fidelity_plan import KIND as FIDELITY
@@ -176,13 +181,54 @@ def estimate_study(
     measured = device == "cpu" or torch.cuda.is_available()
     slots, threads = slots_and_threads(config, workers)
     estimator = _Estimator(config, device, measured, threads, cache or TimingCache())
-    tasks = [estimator.task(task) for task in plan_study(config)]
+    study_tasks = plan_study(config)
+    if device == "cpu" or not measured:  # measurements made on this machine's CPU
+        from nastransfer.study.executors import cpu_count
+
+        # Timings with the study's workers at once; multiply-add counts on every core.
+        measure_missing(estimator, study_tasks, slots if measured else cpu_count())
+    tasks = [estimator.task(task) for task in study_tasks]
     estimator.cache.save()
     plan = CostPlan(
         config.name, device, "measured" if measured else "flops", slots, threads, tasks, notes=estimator.notes
     )
     plan.wall_s = schedule_wall_s(tasks, slots, plan.wall_by_task())
     return plan
+
+
+def measure_missing(estimator: _Estimator, tasks: list[Task], processes: int) -> None:
+    """Make the measurements `tasks` lack, `processes` at a time, each in a process of its own (a
+    timing with the workers' threads, as the study's tasks will run): a cold plan on N workers takes
+    about 1/N of the time. A pass with a `ListingCache` lists them (no value decides which are needed)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    cache = estimator.cache
+    listing = ListingCache(cache)
+    estimator.cache = listing
+    try:
+        for task in tasks:
+            estimator.task(task)
+    finally:
+        estimator.cache = cache
+        estimator.by_spec.clear()  # costs of blanks
+        estimator.notes.clear()
+    wanted = list(listing.wanted.values())
+    if len(wanted) < 2 or processes < 2:
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(min(processes, len(wanted)), mp_context=context) as pool:
+        running = [(machine, shape, pool.submit(_run, measure)) for machine, shape, measure in wanted]
+        for machine, shape, future in running:
+            try:
+                cache.put(machine, shape, future.result())
+            except Exception:  # noqa: BLE001 - the serial pass makes it again and reports the error
+                continue
+
+
+def _run(measure: Measurement) -> dict[str, Any]:
+    """`measure.run()` in a worker (the Measurement travels, not a bound method looked up by name)."""
+    return measure.run()
 
 
 def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]) -> float:
@@ -215,7 +261,14 @@ def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]
 class _Estimator:
     """Costs tasks one by one, measuring each distinct shape once (and data sizes once)."""
 
-    def __init__(self, config: ResolvedStudy, device: str, measured: bool, threads: int, cache: TimingCache):
+    def __init__(
+        self,
+        config: ResolvedStudy,
+        device: str,
+        measured: bool,
+        threads: int,
+        cache: TimingCache | ListingCache,
+    ):
         self.config, self.device, self.measured, self.threads, self.cache = (
             config,
             device,
@@ -271,7 +324,11 @@ class _Estimator:
         source = spec["proxy"]["source"]
         images = None if source is None else asdict(self.sizes(source).shape) | {"images": None}
         key, threads = fidelity_cost.zero_cost_key(spec, images), self.threads
-        found = self.cache.get(self.machine, key, lambda: fidelity_cost.zero_cost_per_cell(spec, threads))
+        found = self.cache.get(
+            self.machine,
+            key,
+            Measurement(fidelity_cost.zero_cost_per_cell, (spec, threads), {"per_cell_s": 0.0}),
+        )
         return cells * found["per_cell_s"]
 
     def _memo(self, kind: str, spec: dict[str, Any], cost) -> float:
@@ -339,14 +396,18 @@ class _Estimator:
     def _search_step(self, searcher, spec, budget, stage: int, arch: bool, shape: DataShape) -> StepCost:
         key = _search_shape(spec, budget, shape) | {"stage": stage, "arch": arch}
         if self.measured:
-            found = self.cache.get(
-                self.machine,
-                key,
-                lambda: search_step(
-                    searcher, spec["space"], budget, stage, arch, shape, self.device, self.threads
-                ).to_dict(),
+            args = (
+                search_step,
+                searcher,
+                spec["space"],
+                budget,
+                stage,
+                arch,
+                shape,
+                self.device,
+                self.threads,
             )
-            return StepCost(**found)
+            return StepCost(**self.cache.get(self.machine, key, Measurement(as_dict, args, STEP_BLANK)))
         macs = self._supernet_macs(searcher, spec, budget, stage, shape)
         return StepCost(flops_seconds(macs, budget.batch_size, rate=GPU_SEARCH_FLOPS) * (2 if arch else 1))
 
@@ -361,11 +422,12 @@ class _Estimator:
         key = {"space": space, "form": searcher.form, "channels": budget.channels, "side": count_side(size)}
         if type(searcher).build is not GradientSearcher.build:
             key |= {"searcher": spec["searcher"], "params": spec["params"]}
+        blank = dict.fromkeys(("side", "stem", "conv", "linear", "classifier"), 1.0)
         parts = [
             self.cache.get(
                 "macs",
                 key | {"depth": depth},
-                lambda depth=depth: supernet_macs_parts(searcher, space, budget, stage, key["side"], depth),
+                Measurement(supernet_macs_parts, (searcher, space, budget, stage, key["side"], depth), blank),
             )
             for depth in depths
         ]
@@ -376,13 +438,8 @@ class _Estimator:
         candidates = max(1, budget.n_samples)
         key = _search_shape(spec, budget, shape) | {"finish": True}
         if self.measured:
-            found = self.cache.get(
-                self.machine,
-                key,
-                lambda: search_finish(
-                    searcher, spec["space"], budget, shape, self.device, self.threads
-                ).to_dict(),
-            )
+            args = (search_finish, searcher, spec["space"], budget, shape, self.device, self.threads)
+            found = self.cache.get(self.machine, key, Measurement(as_dict, args, STEP_BLANK))
             return candidates * StepCost(**found).step_s * max(1, val_batches) / VAL_BATCHES
         if budget.n_samples == 0:
             return 0.0
@@ -414,20 +471,14 @@ class _Estimator:
             "data": _timed_images(sizes.shape, protocol.image_size),
         }
         if self.measured:
-
-            def measure() -> dict[str, Any]:
-                step, test = train_steps(cell, protocol, sizes.shape, self.device, self.threads)
-                return {"step": step.to_dict(), "test": test.to_dict()}
-
-            found = self.cache.get(self.machine, key, measure)
+            args = (cell, protocol, sizes.shape, self.device, self.threads)
+            found = self.cache.get(self.machine, key, Measurement(train_steps_dict, args, TRAIN_BLANK))
             step, test = StepCost(**found["step"]), StepCost(**found["test"])
             return protocol.epochs * (step.epoch_s + steps * step.step_s + test_batches * test.step_s)
         key["data"] |= {"classes": sizes.shape.classes}  # counts are exact (ImageNet-22K's classifier)
-        macs = self._macs(key, lambda: train_macs(cell, protocol, sizes.shape))
+        count = Measurement(train_macs_dict, (cell, protocol, sizes.shape), {"macs": 0.0})
+        macs = float(self.cache.get("macs", key, count)["macs"])
         return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, tested, passes=1))
-
-    def _macs(self, key: dict[str, Any], count) -> float:
-        return float(self.cache.get("macs", key, lambda: {"macs": count()})["macs"])
 
 
 def _search_shape(spec: dict[str, Any], budget, shape: DataShape) -> dict[str, Any]:

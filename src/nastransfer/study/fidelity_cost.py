@@ -38,13 +38,14 @@ def zero_cost_per_cell(spec: dict[str, Any], threads: int) -> dict[str, float]:
     workers' torch threads."""
     from nastransfer.proxies.cells import table_input, target_table
     from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
+    from nastransfer.spaces import get_space
     from nastransfer.study.cost_model import torch_threads
     from nastransfer.study.tasks import canonical_json
     from nastransfer.study.work import load_data
 
     proxy = spec["proxy"]
     table = target_table(spec["target"], spec["space"])
-    cells = [table.cell_space.parse(text) for text in spec["cells"][:TIMED_CELLS]]
+    cells = [get_space(table.space).parse(text) for text in spec["cells"][:TIMED_CELLS]]
     source = load_data(canonical_json(proxy["source"])) if proxy.get("source") else None
     setup = ZeroCostSetup(batch_size=proxy["batch_size"], net=dict(proxy["net"]))
     with torch_threads(threads):
@@ -86,4 +87,3 @@ def labels(spec: dict[str, Any]) -> tuple[str, str, str, str]:
     """(method, source, setting, protocol) columns of the plan's table for a fidelity task."""
     proxy = spec["proxy"]
     return proxy["name"], spec["source"], f"target:{spec['target']}", proxy["kind"]
-

@@ -29,6 +29,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from nastransfer.nets.compiling import compile_net
 from nastransfer.runtime import atomic_write_bytes, cache_dir, capture_rng, cpu_model, restore_rng
 from nastransfer.train.protocols import Protocol
 
@@ -181,7 +182,7 @@ def step_times(
     images = torch.randn(batch_shape, device=device)
     if channels_last and images.dim() == 4:
         images = images.contiguous(memory_format=torch.channels_last)
-    run = torch.compile(net) if compiled else net
+    run = compile_net(net) if compiled else net
     times = []
     for _ in range(WARMUP_STEPS + TIMED_STEPS):
         start = time.perf_counter()
@@ -217,4 +218,3 @@ def _cache_key(model: nn.Module, device: torch.device, batch_shape: tuple[int, .
     machine = f"{where}|torch {torch.__version__}|{torch.get_num_threads()} threads"
     network = hashlib.sha256(repr(model).encode()).hexdigest()[:16]
     return f"{machine}|{network}|{'x'.join(map(str, batch_shape))}"
-

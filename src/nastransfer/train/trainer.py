@@ -16,6 +16,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
+from nastransfer.nets.compiling import compile_net
 from nastransfer.train.distributed import DistContext
 from nastransfer.train.protocols import Protocol
 from nastransfer.train.speed import SpeedPlan, fixed_plan
@@ -71,7 +72,7 @@ class Trainer:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.net = DistributedDataParallel(self.model, device_ids=ids)
         if self.speed.compile:
-            self.net = torch.compile(self.net)
+            self.net = compile_net(self.net)
         self._wrapped = True
 
     def set_epoch(self, epoch: int) -> float:
@@ -122,8 +123,9 @@ class Trainer:
             torch.stack([loss_sum, correct.to(loss_sum.dtype), torch.tensor(float(seen), device=self.device)])
         ).tolist()
         images_seen = max(1.0, totals[2])
-        return EpochStats(loss=totals[0] / images_seen, accuracy=100.0 * totals[1] / images_seen,
-                          images=int(totals[2]))
+        return EpochStats(
+            loss=totals[0] / images_seen, accuracy=100.0 * totals[1] / images_seen, images=int(totals[2])
+        )
 
     @torch.no_grad()
     def test(self, batches: Batches) -> tuple[float, float]:

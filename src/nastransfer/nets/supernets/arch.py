@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from nastransfer.nets.compiling import eager
+
 #: Node slices: node i of a cell owns edges `range(*slices[i])` (edges are listed node by node).
 NodeSlices = Sequence[tuple[int, int]]
 
@@ -48,7 +50,7 @@ def node_normalised(betas: torch.Tensor, slices: NodeSlices) -> torch.Tensor:
     return torch.cat([betas[start:stop].softmax(dim=0) for start, stop in slices])
 
 
-@torch.compiler.disable
+@eager
 def gumbel_hard(logits: torch.Tensor, tau: float) -> tuple[torch.Tensor, list[int]]:
     """GDAS sample: one op per edge; values one-hot, gradients those of the tau-softmax (straight-through).
 

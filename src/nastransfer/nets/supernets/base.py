@@ -13,11 +13,12 @@ import torch
 from torch import nn
 
 from nastransfer.errors import ConfigError
+from nastransfer.nets.compiling import eager
+from nastransfer.nets.supernets import arch as arch_functions
 from nastransfer.nets.supernets.arch import (
     ArchParams,
     NodeSlices,
     entropy,
-    gumbel_hard,
     node_normalised,
     op_probabilities,
 )
@@ -132,7 +133,8 @@ class Supernet(nn.Module):
     def plans(self, cell_type: str) -> list[Plan]:
         """What each edge computes in this forward (a fresh Gumbel sample in the sampled form)."""
         if self.form == "sampled":
-            hard, index = gumbel_hard(self.arch.masked_logits(cell_type), self.tau)
+            # looked up at call time: `compile_net` swaps in its eager form
+            hard, index = arch_functions.gumbel_hard(self.arch.masked_logits(cell_type), self.tau)
             plans = [[(i, hard[e, i])] for e, i in enumerate(index)]
             if self.sampled_constant_terms:
                 picked = torch.as_tensor(index, device=hard.device)[:, None]
@@ -194,7 +196,7 @@ class Supernet(nn.Module):
         """Per cell type, the plan of every edge for a fixed cell (None: the edge is not used)."""
         raise NotImplementedError
 
-    @torch.compiler.disable
+    @eager
     def _path_weights(self, path: object, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per cell type, 1 for each op of `path` and 0 elsewhere (edges x ops). Run eagerly: under
         torch.compile the plans built from these weights do not depend on the path, so one graph
