@@ -301,6 +301,21 @@ def test_study_data_spec_of_an_imagefolder_with_a_name_option(tmp_path):
     assert proxy.num_classes == 2 and proxy.image_size == 4
 
 
+def test_official_split_reads_its_files_with_the_target_options(tmp_path):
+    """A target trained on its own train/val files keeps its reader options (here the image size
+    and display name an image folder needs; they used to be dropped on this path)."""
+    from nastransfer.train import get_protocol
+    from nastransfer.train.evaluator import prepare_data
+
+    write_folder(tmp_path / "in" / "train", counts=(2, 2, 1))
+    write_folder(tmp_path / "in" / "val", counts=(1, 1, 1))
+    protocol = get_protocol("cpu-mini", split="official")
+    options = {"image_size": 8, "name": "imagenet"}
+    train, test = prepare_data("imagefolder", protocol, tmp_path / "in", options)
+    assert (len(train), len(test)) == (5, 3) and train.name == test.name == "imagenet"
+    assert train[0][0].shape == test[0][0].shape == (3, 8, 8)
+
+
 def _proxy_of(spec):
     options = {"classes": 2, "per_class": None, "fraction": None, "resolution": 4, "seed": 0}
     return {"kind": "proxy", "of": spec, **options}

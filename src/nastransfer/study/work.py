@@ -88,7 +88,8 @@ def evaluate_here(spec: dict[str, Any], genotype_text: str | None, workdir: Path
 
         data_spec, protocol = setting["data"], get_protocol(setting["protocol"], **setting["overrides"])
         if protocol.split == "official":  # the evaluator reads the dataset's own train and test files
-            evaluator, dataset = TrainEvaluator(data_root=data_spec["root"]), data_spec["dataset"]
+            evaluator = TrainEvaluator(data_root=data_spec["root"], data_options=data_spec["options"])
+            dataset = data_spec["dataset"]
         else:
             evaluator, dataset = TrainEvaluator(), load_data(canonical_json(data_spec))
         result = evaluator.evaluate(genotype, dataset, protocol, setting["seed"], workdir)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import kendalltau
 
 from nastransfer.errors import DatasetError
 from nastransfer.tabular.tables import Table
@@ -30,6 +29,8 @@ def kendall_tau(first: Table, second: Table, metric: str | None = None) -> float
     x, y = common_accuracies(first, second, metric)
     if len(x) < 2:
         raise DatasetError(f"tables {first.name} and {second.name} share fewer than two cells")
+    from scipy.stats import kendalltau  # here: scipy.stats adds ~2 s to every command's start-up
+
     return float(kendalltau(x, y).statistic)
 
 

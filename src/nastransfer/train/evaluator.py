@@ -37,18 +37,23 @@ SPLIT_SEED = 0
 
 
 def prepare_data(
-    dataset: str | Dataset, protocol: Protocol, data_root: str | Path | None = None
+    dataset: str | Dataset,
+    protocol: Protocol,
+    data_root: str | Path | None = None,
+    options: dict[str, Any] | None = None,
 ) -> tuple[Dataset, Dataset]:
-    """The (train, test) datasets of ``protocol``'s split, with its data fraction applied."""
+    """The (train, test) datasets of ``protocol``'s split, with its data fraction applied; `options`
+    go to the dataset's reader when it is read here by name."""
+    options = options or {}
     if protocol.split == "official":
         if not isinstance(dataset, str):
             raise ConfigError(
                 f"protocol {protocol.name!r}: split 'official' needs a dataset name, not a dataset object"
             )
-        train_set: Dataset = load_dataset(dataset, root=data_root, train=True)
-        test_set: Dataset = load_dataset(dataset, root=data_root, train=False)
+        train_set: Dataset = load_dataset(dataset, root=data_root, train=True, **options)
+        test_set: Dataset = load_dataset(dataset, root=data_root, train=False, **options)
     else:
-        full = load_dataset(dataset, root=data_root, train=True) if isinstance(dataset, str) else dataset
+        full = load_dataset(dataset, root=data_root, **options) if isinstance(dataset, str) else dataset
         splits = paper_splits(full, seed=SPLIT_SEED)
         train_set, test_set = splits.train_val, splits.test
     return _stratified(train_set, protocol.data_fraction), _stratified(test_set, protocol.test_fraction)
@@ -88,8 +93,10 @@ class TrainEvaluator:
         data_root: str | Path | None = None,
         device: str | None = None,
         show_progress: bool | None = None,
+        data_options: dict[str, Any] | None = None,
     ):
         self.data_root = data_root
+        self.data_options = data_options or {}
         self.device = device
         self.show_progress = show_progress
 
@@ -118,7 +125,7 @@ class TrainEvaluator:
 
         context = init_distributed()
         device = context.device() if context.enabled else pick_device(self.device)
-        train_set, test_set = prepare_data(dataset, protocol, self.data_root)
+        train_set, test_set = prepare_data(dataset, protocol, self.data_root, self.data_options)
         seed_everything(seed, deterministic=protocol.deterministic)
         model = build_model(genotype, protocol, train_set.num_classes, train_set.in_channels)
         if context.rank:  # ranks share the initial weights but draw their own drop-path masks
