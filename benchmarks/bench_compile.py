@@ -2,7 +2,7 @@
 
 Each row times SGD steps (forward, loss, backward, step; process CPU-seconds, as wall time is
 unreliable on a shared machine) of one network on random data, first eager then compiled as the
-trainer compiles (`torch.compile(net)`, loss and optimizer eager), in one process on one thread
+trainer compiles (`nets.compile_net(net)`, loss and optimizer eager), in one process on one thread
 with inductor compiling in-process (so its CPU time is counted). A supernet step is a search
 step of its form (a fresh Gumbel sample per step in the sampled form; the RSWS row trains a newly
 drawn path with every op weighted 0/1, as `rsws` does). `compile` is the CPU time the compiled
