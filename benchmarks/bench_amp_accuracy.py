@@ -7,6 +7,10 @@ same values to bf16 whether or not the CPU has native bf16 kernels, so the accur
 anywhere; the time column only says what bf16 costs on *this* CPU (`amp="auto"` decides on speed).
 
     .venv/bin/python benchmarks/bench_amp_accuracy.py [--genotype DARTS_V2 --dataset fashion-mnist]
+
+On a CPU without native bf16 (the 2-core AMD EPYC here) add `--set channels_last=false`: its
+emulated bf16 kernels are 11x slower than fp32 in channels-last and 2.2x in the contiguous format
+(the same function either way). Measured so, 2026-12-02: fp32 89.53 %, bf16 89.83 % top-1.
 """
 
 from __future__ import annotations
