@@ -18,7 +18,6 @@ same study measures nothing.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import math
 import time
@@ -121,9 +120,13 @@ class TimingCache:
             self.entries = {}
         self.changed = False
 
+    def find(self, machine: str, shape: dict[str, Any]) -> dict[str, Any] | None:
+        """The cached value of `shape` on `machine`, or None."""
+        return self.entries.get(machine, {}).get(canonical_json(shape))
+
     def get(self, machine: str, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
         """The cached value of `shape` on `machine`, measured (and kept) the first time."""
-        found = self.entries.get(machine, {}).get(canonical_json(shape))
+        found = self.find(machine, shape)
         if found is None:
             found = measure.run()
             self.put(machine, shape, found)
@@ -152,10 +155,9 @@ class ListingCache:
         self.wanted: dict[tuple[str, str], tuple[str, dict[str, Any], Measurement]] = {}
 
     def get(self, machine: str, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
-        key = canonical_json(shape)
-        found = self.cache.entries.get(machine, {}).get(key)
+        found = self.cache.find(machine, shape)
         if found is None:
-            self.wanted.setdefault((machine, key), (machine, shape, measure))
+            self.wanted.setdefault((machine, canonical_json(shape)), (machine, shape, measure))
             return measure.blank
         return found
 
@@ -225,11 +227,6 @@ def _step_and_overhead(
     return step, overhead
 
 
-def _reuse_one(one: Any, make: Callable[[int], Any], count: int) -> Any:
-    """`one` for one batch (the supernet's run was built on it), else `make(count)`."""
-    return one if count == 1 else make(count)
-
-
 class _NoBatches:
     """Search inputs that yield no batch: an epoch over them costs the epoch's fixed overhead alone."""
 
@@ -291,7 +288,9 @@ def search_step(
             run.history.clear()
             searcher._epoch(run, data, timed, stages[stage], epoch)
 
-        batches = functools.partial(_reuse_one, one, inputs)
+        def batches(count: int):  # one batch: the data the supernet's run was built on
+            return one if count == 1 else inputs(count)
+
         # A supernet step's first-call costs do not need the full batch: warming up on WARM_BATCH
         # images saves most of a step (seconds for a DARTS supernet).
         warm = inputs(1, min(batch, WARM_BATCH))
