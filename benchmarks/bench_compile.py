@@ -8,8 +8,9 @@ step of its form (a fresh Gumbel sample per step in the sampled form; the RSWS r
 drawn path with every op weighted 0/1, as `rsws` does). `compile` is the CPU time the compiled
 steps took beyond `steps` compiled steps at the median compiled speed; `repay` is the steps after
 which the compiled run has caught up with eager (compile / time saved per step; "never" if the
-compiled step is not faster). `breaks` counts dynamo's graph breaks over the whole run,
-`graphs` the graphs it compiled (recompiles included).
+compiled step is not faster). Each row compiles with an empty inductor cache of its own: a cache
+left by an earlier run would hide most of the compile. `breaks` counts dynamo's graph breaks over
+the whole run, `graphs` the graphs it compiled (recompiles included).
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_compile.py [--only darts-mixed,nb201-mixed]
 """
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch._dynamo
@@ -27,6 +30,7 @@ import torch._inductor.config
 from rich.console import Console
 from rich.table import Table
 from torch import nn
+from torch._inductor.runtime.cache_dir_utils import temporary_cache_dir
 
 from nastransfer.nets import EvalNet, compile_net
 from nastransfer.nets.supernets import build_supernet
@@ -48,7 +52,9 @@ def networks(channels: int, cells: int) -> dict[str, tuple[nn.Module, Callable]]
     for space, size in SIZES.items():
         for form in FORMS:
             net = build_supernet(space, num_classes=10, form="mixed" if form == "rsws" else form, k=2, **size)
-            call = _rsws_call(space) if form == "rsws" else (lambda net, x: net(x))
+            call = {"rsws": _rsws_call(space), "sampled": partial(_fixed_sample_call, seed=0)}.get(
+                form, lambda net, x: net(x)
+            )
             rows[f"{space}-{form}"] = (net, call)
     return rows
 
@@ -59,6 +65,12 @@ def _rsws_call(space: str) -> Callable:
         return net(x, path=sample_path(space, seed), every_op=True)
 
     return call
+
+
+def _fixed_sample_call(net: nn.Module, x: torch.Tensor, seed: int) -> torch.Tensor:
+    """A forward on the Gumbel sample that ``seed`` draws (the same one at every step)."""
+    torch.manual_seed(seed)
+    return net(x)
 
 
 def step_cpu_seconds(net: nn.Module, call: Callable, x: torch.Tensor, steps: int) -> list[float]:
@@ -77,20 +89,30 @@ def step_cpu_seconds(net: nn.Module, call: Callable, x: torch.Tensor, steps: int
     return times
 
 
-def measure(net: nn.Module, call: Callable, x: torch.Tensor, warmup: int, timed: int) -> dict[str, float]:
-    """Eager and compiled CPU-seconds per step, compile CPU-seconds, graph breaks and graphs."""
+def measure(
+    net: nn.Module, call: Callable, x: torch.Tensor, warmup: int, timed: int, fresh: int
+) -> dict[str, float]:
+    """Eager and compiled CPU-seconds per step, compile CPU-seconds, graph breaks and graphs; with
+    ``fresh`` > 0 (sampled rows) also the mean CPU-seconds a step on a new sample adds."""
     torch.manual_seed(0)
     eager = statistics.median(step_cpu_seconds(net, call, x, warmup + timed)[warmup:])
     torch._dynamo.reset()
     torch._dynamo.utils.counters.clear()
     torch.manual_seed(0)
-    times = step_cpu_seconds(compile_net(net), call, x, warmup + timed)
-    compiled = statistics.median(times[warmup:])
+    compiled_net = compile_net(net)
+    with tempfile.TemporaryDirectory() as cold, temporary_cache_dir(cold):
+        times = step_cpu_seconds(compiled_net, call, x, warmup + timed)
+        compiled = statistics.median(times[warmup:])
+        new_sample = [
+            step_cpu_seconds(compiled_net, partial(_fixed_sample_call, seed=1 + i), x, 1)[0] - compiled
+            for i in range(fresh)
+        ]
     counters = torch._dynamo.utils.counters
     return {
         "eager": eager,
         "compiled": compiled,
         "compile": sum(times) - len(times) * compiled,
+        "new_sample": statistics.mean(new_sample) if new_sample else 0.0,
         "breaks": sum(counters["graph_break"].values()),
         "graphs": counters["stats"]["unique_graphs"],
     }
@@ -104,6 +126,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=16)
     parser.add_argument("--warmup", type=int, default=2, help="untimed steps (the compile happens here)")
     parser.add_argument("--timed", type=int, default=6)
+    parser.add_argument("--fresh", type=int, default=2, help="new-sample steps of a sampled row")
     parser.add_argument("--only", default="", help="comma-separated rows (default: all)")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -124,6 +147,7 @@ def main() -> None:
         "compiled s/step",
         "speed-up",
         "compile s",
+        "new-sample s",
         "breaks",
         "graphs",
         "repay steps",
@@ -133,15 +157,18 @@ def main() -> None:
     for name in chosen:
         net, call = rows[name]
         net = net.to(memory_format=torch.channels_last).train()
-        m = measure(net, call, x, args.warmup, args.timed)
+        sampled = name.endswith("-sampled")
+        m = measure(net, call, x, args.warmup, args.timed, args.fresh if sampled else 0)
         saved = m["eager"] - m["compiled"]
-        repay = f"{m['compile'] / saved:,.0f}" if saved > 0 else "never"
+        repays = saved > 0 and not (sampled and m["new_sample"] > saved)
+        repay = f"{m['compile'] / saved:,.0f}" if repays else "never"
         table.add_row(
             name,
             f"{m['eager']:.4f}",
             f"{m['compiled']:.4f}",
             f"{m['eager'] / m['compiled']:.2f}x",
             f"{m['compile']:.0f}",
+            f"{m['new_sample']:.0f}" if sampled else "-",
             str(m["breaks"]),
             str(m["graphs"]),
             repay,

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from nastransfer.runtime import CheckpointDir
+from nastransfer.nets import compiling
+from nastransfer.runtime import CheckpointDir, speed_cache
 from nastransfer.train import TrainEvaluator, get_protocol, speed
 from nastransfer.train.speed import SpeedPlan, fixed_plan, plan_speed, step_timing
 
@@ -79,16 +80,16 @@ def compile_measured(monkeypatch, compile_s, compiled_s):
 
 
 def test_repay_steps_is_compile_time_over_the_time_each_step_saves():
-    assert speed.repay_steps(0.10, {"compile_s": 60.0, "compiled_s": 0.04}) == pytest.approx(1000)
-    assert speed.repay_steps(0.10, {"compile_s": 60.0, "compiled_s": 0.10}) == float("inf")
-    assert speed.repay_steps(0.10, {"compile_s": 1.0, "compiled_s": 0.20}) == float("inf")
+    assert compiling.repay_steps(0.10, {"compile_s": 60.0, "compiled_s": 0.04}) == pytest.approx(1000)
+    assert compiling.repay_steps(0.10, {"compile_s": 60.0, "compiled_s": 0.10}) == float("inf")
+    assert compiling.repay_steps(0.10, {"compile_s": 1.0, "compiled_s": 0.20}) == float("inf")
 
 
 def test_compile_is_measured_only_when_the_prior_says_it_may_repay(monkeypatch):
     timings(monkeypatch, fp32_s=0.1, bf16_s=0.2)
     calls = compile_measured(monkeypatch, compile_s=1.0, compiled_s=0.01)
-    cost = speed.COMPILE_COST_S["cpu"]
-    prior_steps = int(cost / (0.1 * (1 - 1 / speed.COMPILE_SPEEDUP))) + 1
+    cost = compiling.COMPILE_COST_S["cpu"]
+    prior_steps = int(cost / (0.1 * (1 - 1 / compiling.COMPILE_SPEEDUP))) + 1
     assert not plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), prior_steps - 10).compile
     assert calls == []
     assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), prior_steps).compile
@@ -138,7 +139,7 @@ def test_a_compile_measurement_is_cached_per_precision(monkeypatch):
     assert measured == [None]
     speed.compile_timing(tiny_net(), CPU, (8, 1, 8, 8), "bf16")
     assert measured == [None, torch.bfloat16]
-    entry = next(iter(json.loads(speed.cache_path().read_text()).values()))
+    entry = next(iter(json.loads(speed_cache.cache_path().read_text()).values()))
     assert set(entry) == {"compile_off_s", "compiled_off_s", "compile_bf16_s", "compiled_bf16_s"}
 
 
@@ -152,7 +153,7 @@ def test_a_measurement_is_cached_and_leaves_model_and_rng_alone(monkeypatch):
     assert all(torch.equal(v, weights[k]) for k, v in net.state_dict().items())
     monkeypatch.setattr(speed, "seconds_per_step", lambda *a: pytest.fail("measured twice"))
     assert step_timing(tiny_net(), CPU, (8, 1, 8, 8), with_bf16=True) == first
-    assert len(json.loads(speed.cache_path().read_text())) == 1
+    assert len(json.loads(speed_cache.cache_path().read_text())) == 1
 
 
 def test_a_training_records_its_plan_and_a_resume_keeps_it(tmp_path, monkeypatch):

@@ -1,8 +1,12 @@
-"""`eager` parts of a network and `compile_net`: torch.compiler.disable, paid for only where compiled.
+"""Compiling a network, and when compiling pays: `eager` parts, `compile_net` and the repay rule.
 
 `torch.compiler.disable` imports torch._dynamo where it is applied: ~2 s of start-up for every
 process (each task worker, each command), most of which never compile. `eager` only marks a
 function; `compile_net` puts the disabled form in its place (module or class) before it compiles.
+
+A compile costs minutes on a CPU, so a training (`train.speed`) or a search (`search.speed`)
+compiles only when it is long enough to repay it: a prior says whether measuring the compile is
+worthwhile, and the measured compile time and compiled step time say whether it repays.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ import torch
 F = TypeVar("F", bound=Callable)
 
 _EAGER: list[Callable] = []
+#: Prior for torch.compile, to decide whether measuring it is worthwhile: about 7 minutes on a CPU
+#: for 1.22x (issue 16's evaluation network); on CUDA 2 minutes for the same speed-up.
+COMPILE_COST_S = {"cpu": 420.0, "cuda": 120.0}
+COMPILE_SPEEDUP = 1.22
 
 
 def eager(fn: F) -> F:
@@ -36,3 +44,17 @@ def compile_net(net: torch.nn.Module, **options: Any) -> torch.nn.Module:
         if getattr(owner, name) is fn:
             setattr(owner, name, torch.compiler.disable(fn))
     return torch.compile(net, **options)
+
+
+def may_repay_compile(steps: int, step_s: float, device: torch.device) -> bool:
+    """Whether, by the prior (`COMPILE_COST_S`, `COMPILE_SPEEDUP`), ``steps`` eager steps of
+    ``step_s`` seconds are long enough to repay a compile: only then is the compile measured."""
+    saved = steps * step_s * (1.0 - 1.0 / COMPILE_SPEEDUP)
+    return saved > COMPILE_COST_S.get(device.type, COMPILE_COST_S["cpu"])
+
+
+def repay_steps(step_s: float, compiled: dict[str, float]) -> float:
+    """Steps after which compiling has saved its own cost: measured compile time (`compile_s`) over
+    the time each compiled step (`compiled_s`) saves; infinite if compiling is no faster."""
+    saved = step_s - compiled["compiled_s"]
+    return compiled["compile_s"] / saved if saved > 0 else float("inf")

@@ -36,6 +36,7 @@ class Gdas(GradientSearcher):
     """Sampled supernet: only the sampled op of each edge runs; straight-through arch gradients."""
 
     form = "sampled"
+    compilable = False  # the sampled op ids pick the ops that run: a graph per Gumbel sample
     default_hyper = Hyper(nesterov=True, weight_decay=5e-4)
     weight_step_first = True
     #: 250 epochs of DARTS's 8-cell, C=16 supernet at batch 64 (Dong & Yang).

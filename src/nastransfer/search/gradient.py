@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from nastransfer.data import Splits
 from nastransfer.errors import CheckpointError, ConfigError
+from nastransfer.nets.compiling import compile_net
 from nastransfer.nets.supernets import Supernet, build_supernet
 from nastransfer.runtime import (
     CheckpointDir,
@@ -33,10 +34,13 @@ from nastransfer.runtime import progress as progress_bar
 from nastransfer.search.base import Searcher, SearchResult
 from nastransfer.search.budget import Budget
 from nastransfer.search.inputs import SearchData, search_data
+from nastransfer.search.speed import CompileSetting, SearchShape, search_compiles
 from nastransfer.search.unrolled import unrolled_arch_gradients
 from nastransfer.spaces import get_space
 
 CHECKPOINT_FORMAT = 2  # 2: NB201 search cells keep no BatchNorm running statistics
+#: What a step reports: loss, correct predictions, batch size.
+Step = tuple[float, float, int]
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,14 @@ class RunState:
     history: list[dict[str, Any]]
     cost: Cost | None = None
     initial_entropy: float = 0.0
+    #: What the steps call: `net` itself, or its torch.compile'd form (the same weights).
+    step_net: torch.nn.Module | None = None
+    compiled: bool = False
+
+    def use_compile(self, compiled: bool) -> None:
+        """Run the steps through the compiled supernet (or `net` itself); `net` keeps the state."""
+        self.compiled = compiled
+        self.step_net = compile_net(self.net) if compiled else self.net
 
 
 @contextmanager
@@ -97,10 +109,22 @@ class GradientSearcher(Searcher):
     default_hyper = Hyper()
     #: Order of the two steps on each batch pair: DARTS updates the architecture first, GDAS the weights.
     weight_step_first = False
+    #: Whether the supernet's forward keeps its graphs all search long, so `compile="auto"` may
+    #: compile it (`search.speed`); False where each sample or epoch would compile a new graph.
+    compilable = True
 
-    def __init__(self, order: int = 1, device: str | None = None, **hyper: Any) -> None:
+    def __init__(
+        self, order: int = 1, device: str | None = None, compile: CompileSetting = "auto", **hyper: Any
+    ) -> None:
         if order not in (1, 2):
             raise ConfigError(f"{self.name}: order must be 1 (first-order) or 2 (unrolled), got {order}")
+        if compile not in ("auto", True, False):
+            raise ConfigError(f"{self.name}: compile must be \"auto\", true or false, got {compile!r}")
+        if compile is True and not self.compilable:
+            raise ConfigError(
+                f"{self.name}: compile = true would compile a new graph again and again during the "
+                "search (a sample or an epoch each); use \"auto\" or false"
+            )
         known = {f.name for f in fields(Hyper)}
         unknown = sorted(set(hyper) - known)
         if unknown:
@@ -109,6 +133,7 @@ class GradientSearcher(Searcher):
             )
         self.order = order
         self.device = device
+        self.compile = compile
         self.hyper = replace(self.default_hyper, **hyper)
 
     # --- hooks ------------------------------------------------------------------------------------
@@ -195,6 +220,19 @@ class GradientSearcher(Searcher):
         if run is None:
             run = self._new_run(space, budget, inputs, stages, 0, device)
             start = 0
+        if run.step_net is None:  # a new run, or one resumed from a checkpoint without the choice
+            shape = SearchShape(
+                steps=(total - start) * inputs.steps(),
+                batch=(budget.batch_size, inputs.in_channels, inputs.image_size, inputs.image_size),
+                num_classes=inputs.num_classes,
+                arch_steps=self.arch_active(budget.epochs - 1, budget),
+            )
+            stage = run.stage
+
+            def fresh_run() -> RunState:
+                return self._new_run(space, budget, inputs, stages, stage, device)
+
+            run.use_compile(search_compiles(self, run, fresh_run, shape, device))
         with progress_bar(total - start, f"{self.name} {space}", enabled=progress) as update:
             for step in range(start, total):
                 stage_index, epoch = divmod(step, budget.epochs)
@@ -213,7 +251,12 @@ class GradientSearcher(Searcher):
         with CostMeter(device) as meter:
             genotype, extra = self.finish(run, space, inputs, budget, seed)
         cost = meter.cost if run.cost is None else run.cost + meter.cost
-        extra = {"initial_entropy": run.initial_entropy, "stages": [asdict(s) for s in stages], **extra}
+        extra = {
+            "initial_entropy": run.initial_entropy,
+            "stages": [asdict(s) for s in stages],
+            "compiled": run.compiled,
+            **extra,
+        }
         return SearchResult(
             genotype, run.history, cost, budget, method=self.name, seed=int(seed), extra=extra
         )
@@ -240,7 +283,7 @@ class GradientSearcher(Searcher):
             net.arch_parameters(), h.arch_lr, betas=h.arch_betas, weight_decay=h.arch_weight_decay
         )
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(weight_opt, budget.epochs, eta_min=h.lr_min)
-        return RunState(
+        run = RunState(
             net,
             weight_opt,
             arch_opt,
@@ -250,6 +293,9 @@ class GradientSearcher(Searcher):
             cost=previous.cost if previous else None,
             initial_entropy=previous.initial_entropy if previous else net.entropy(),
         )
+        if previous is not None:
+            run.use_compile(previous.compiled)
+        return run
 
     def _epoch(
         self, run: RunState, inputs: SearchData, budget: Budget, stage: Stage, epoch: int
@@ -260,13 +306,11 @@ class GradientSearcher(Searcher):
         arch_on = self.arch_active(epoch, budget)
         train, val = _Mean(), _Mean()
         net.train()
-        for (xt, yt), (xv, yv) in inputs.batches():
-            if self.weight_step_first:
-                train.add(*self._weight_step(run, xt, yt))
-            if arch_on:
-                val.add(*self._arch_step(run, xt, yt, xv, yv))
-            if not self.weight_step_first:
-                train.add(*self._weight_step(run, xt, yt))
+        for train_batch, val_batch in inputs.batches():
+            weight_stats, arch_stats = self.batch_pair(run, train_batch, val_batch, arch_on)
+            train.add(*weight_stats)
+            if arch_stats is not None:
+                val.add(*arch_stats)
         lr = run.weight_opt.param_groups[0]["lr"]
         run.schedule.step()
         return {
@@ -283,11 +327,29 @@ class GradientSearcher(Searcher):
             **self.end_epoch(net, inputs, inputs.train.seed),
         }
 
-    def _weight_step(self, run: RunState, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float, int]:
+    def batch_pair(
+        self,
+        run: RunState,
+        train_batch: tuple[torch.Tensor, torch.Tensor],
+        val_batch: tuple[torch.Tensor, torch.Tensor],
+        arch_on: bool,
+    ) -> tuple[Step, Step | None]:
+        """The weight step on ``train_batch`` and, if ``arch_on``, the architecture step on
+        ``val_batch``, in this method's order; their (loss, correct, count)."""
+        arch_stats = None
+        if self.weight_step_first:
+            weight_stats = self._weight_step(run, *train_batch)
+        if arch_on:
+            arch_stats = self._arch_step(run, *train_batch, *val_batch)
+        if not self.weight_step_first:
+            weight_stats = self._weight_step(run, *train_batch)
+        return weight_stats, arch_stats
+
+    def _weight_step(self, run: RunState, x: torch.Tensor, y: torch.Tensor) -> Step:
         net = run.net
         with frozen(net.arch_parameters()):
             run.weight_opt.zero_grad(set_to_none=True)
-            logits = self.train_logits(net, x)
+            logits = self.train_logits(run.step_net, x)
             loss = F.cross_entropy(logits, y)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.weights(), self.hyper.grad_clip)
@@ -296,7 +358,7 @@ class GradientSearcher(Searcher):
 
     def _arch_step(
         self, run: RunState, xt: torch.Tensor, yt: torch.Tensor, xv: torch.Tensor, yv: torch.Tensor
-    ) -> tuple[float, float, int]:
+    ) -> Step:
         net = run.net
         run.arch_opt.zero_grad(set_to_none=True)
         if self.order == 2:
@@ -313,7 +375,7 @@ class GradientSearcher(Searcher):
             loss = F.cross_entropy(logits, yv)
         else:
             with frozen(net.weights()):
-                logits = net(xv)
+                logits = run.step_net(xv)
                 loss = F.cross_entropy(logits, yv)
                 loss.backward()
         run.arch_opt.step()
@@ -333,6 +395,7 @@ class GradientSearcher(Searcher):
             "history": run.history,
             "cost": None if run.cost is None else run.cost.to_dict(),
             "initial_entropy": run.initial_entropy,
+            "compiled": run.compiled,
         }
 
     def _resume(
@@ -362,6 +425,8 @@ class GradientSearcher(Searcher):
         run.history = list(state["history"])
         run.cost = None if state["cost"] is None else Cost.from_dict(state["cost"])
         run.initial_entropy = float(state["initial_entropy"])
+        if "compiled" in state:  # the choice the run made at its start holds to its end
+            run.use_compile(bool(state["compiled"]))
         restore_rng(state["rng"])
         return run, step + 1
 

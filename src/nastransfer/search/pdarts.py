@@ -53,6 +53,7 @@ class PDarts(GradientSearcher):
     """Progressive DARTS; weights lr 0.025 cosine to 0, arch lr 6e-4 (P-DARTS's code)."""
 
     form = "mixed"
+    compilable = False  # a graph per skip-dropout rate (one each epoch) and per stage's network
     default_hyper = Hyper(lr_min=0.0, arch_lr=6e-4)
     #: 25 epochs per stage (10 of them weights only), a first stage of 5 cells, C=16, batch 96.
     paper_budget = Budget(epochs=25, channels=16, layers=5, batch_size=96, warmup_epochs=10)

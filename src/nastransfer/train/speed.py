@@ -18,19 +18,15 @@ and each result records the plan it used.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from nastransfer.nets.compiling import compile_net
-from nastransfer.runtime import atomic_write_bytes, cache_dir, capture_rng, cpu_model, restore_rng
+from nastransfer.nets.compiling import compile_net, may_repay_compile, repay_steps
+from nastransfer.runtime.speed_cache import cached_timing, timing_key
 from nastransfer.train.protocols import Protocol
 
 #: Trainings shorter than this never measure (a measurement costs about 2 x (2 + 5) steps).
@@ -38,11 +34,6 @@ MEASURE_MIN_STEPS = 500
 WARMUP_STEPS, TIMED_STEPS = 2, 5
 #: bf16 must beat fp32 by this factor: below it, the lost precision is not worth the time.
 BF16_MIN_GAIN = 1.1
-#: Prior for torch.compile of an evaluation network, to decide whether measuring it is worthwhile:
-#: about 7 minutes on a CPU for 1.22x (issue 16's numbers); on CUDA 2 minutes for the same speed-up.
-COMPILE_COST_S = {"cpu": 420.0, "cuda": 120.0}
-COMPILE_SPEEDUP = 1.22
-CACHE_NAME = "speed.json"
 
 
 @dataclass(frozen=True)
@@ -90,20 +81,6 @@ def plan_speed(
     return SpeedPlan(amp=amp, compile=compile_)
 
 
-def may_repay_compile(steps: int, step_s: float, device: torch.device) -> bool:
-    """Whether, by the prior (`COMPILE_COST_S`, `COMPILE_SPEEDUP`), ``steps`` eager steps of
-    ``step_s`` seconds are long enough to repay a compile: only then is the compile measured."""
-    saved = steps * step_s * (1.0 - 1.0 / COMPILE_SPEEDUP)
-    return saved > COMPILE_COST_S.get(device.type, COMPILE_COST_S["cpu"])
-
-
-def repay_steps(step_s: float, compiled: dict[str, float]) -> float:
-    """Steps after which compiling has saved its own cost: measured compile time over the time each
-    compiled step saves (``compiled`` as from `compile_timing`); infinite if compiling is no faster."""
-    saved = step_s - compiled["compiled_s"]
-    return compiled["compile_s"] / saved if saved > 0 else float("inf")
-
-
 def cpu_has_bf16() -> bool:
     """Whether this CPU runs bf16 natively (oneDNN's AVX512-BF16/AMX path), not by emulation."""
     check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
@@ -120,7 +97,7 @@ def step_timing(
         dtypes = {"fp32_s": None, "bf16_s": torch.bfloat16}
         return {name: seconds_per_step(model, device, batch_shape, dtypes[name]) for name in missing}
 
-    return _cached(_cache_key(model, device, batch_shape), wanted, measure)
+    return cached_timing(timing_key(model, device, batch_shape), wanted, measure)
 
 
 def compile_timing(
@@ -136,28 +113,8 @@ def compile_timing(
         first = sum(times[:WARMUP_STEPS]) - WARMUP_STEPS * best
         return {names["compile_s"]: first, names["compiled_s"]: best}
 
-    entry = _cached(_cache_key(model, device, batch_shape), tuple(names.values()), measure)
+    entry = cached_timing(timing_key(model, device, batch_shape), tuple(names.values()), measure)
     return {short: entry[name] for short, name in names.items()}
-
-
-def _cached(
-    key: str, wanted: tuple[str, ...], measure: Callable[[list[str]], dict[str, float]]
-) -> dict[str, float]:
-    """The cache entry ``key``, first measuring the names in ``wanted`` it lacks (global RNG states
-    restored afterwards)."""
-    entry = _read_cache().get(key, {})
-    missing = [name for name in wanted if name not in entry]
-    if not missing:
-        return entry
-    rng = capture_rng()
-    try:
-        measured = measure(missing)
-    finally:
-        restore_rng(rng)
-    cache = _read_cache()  # another worker may have written meanwhile
-    cache[key] = {**cache.get(key, {}), **entry, **measured}
-    atomic_write_bytes(cache_path(), (json.dumps(cache, indent=1, sort_keys=True) + "\n").encode())
-    return cache[key]
 
 
 def seconds_per_step(
@@ -197,24 +154,3 @@ def step_times(
             torch.cuda.synchronize(device)
         times.append(time.perf_counter() - start)
     return times
-
-
-def cache_path() -> Path:
-    """`$NASTRANSFER_CACHE/speed.json`, else `~/.cache/nastransfer/speed.json`."""
-    return cache_dir() / CACHE_NAME
-
-
-def _read_cache() -> dict[str, dict[str, float]]:
-    try:
-        data = json.loads(cache_path().read_text())
-    except (OSError, json.JSONDecodeError):
-        return {}  # a missing or damaged cache only costs a new measurement
-    return data if isinstance(data, dict) else {}
-
-
-def _cache_key(model: nn.Module, device: torch.device, batch_shape: tuple[int, ...]) -> str:
-    """Machine (CPU model or GPU name, torch version, threads) and network (layers, batch shape)."""
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
-    machine = f"{where}|torch {torch.__version__}|{torch.get_num_threads()} threads"
-    network = hashlib.sha256(repr(model).encode()).hexdigest()[:16]
-    return f"{machine}|{network}|{'x'.join(map(str, batch_shape))}"

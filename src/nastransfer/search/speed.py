@@ -1,0 +1,101 @@
+"""Whether a search runs its supernet compiled: only where the measured compile repays within it.
+
+bench_compile (1 thread, batch 16 at 16 px): the partial-channel supernets gain 1.65x (DARTS) and
+1.92x (NB201) compiled, after 5-20 CPU-minutes of compiling, repaid after ~4,000-12,000 steps, which
+a full-budget search (50 epochs of ~390 batch pairs) exceeds; the mixed DARTS supernet gains only
+1.10x, and an RSWS step of the DARTS space is slower compiled. So `compile="auto"` decides as a final
+training does (`train.speed`): a search too short for the prior (`nets.compiling.may_repay_compile`)
+stays eager unmeasured; a longer one times a few of its own batch pairs (weight step, then
+architecture step) eager and compiled, on a fresh supernet and random batches, and compiles when
+the measured compile is repaid within its steps. A method whose forward changes graph during a
+search (`compilable` False: GDAS draws a new graph with every Gumbel sample, P-DARTS changes its
+dropout rate every epoch and its network every stage) never compiles under auto.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import torch
+
+from nastransfer.nets.compiling import compile_net, may_repay_compile, repay_steps
+from nastransfer.runtime.speed_cache import cached_timing, timing_key
+
+if TYPE_CHECKING:
+    from nastransfer.search.gradient import GradientSearcher, RunState
+
+#: Searches of fewer batch pairs never measure (a measurement costs about 2 x (2 + 5) pairs).
+MEASURE_MIN_STEPS = 500
+WARMUP_STEPS, TIMED_STEPS = 2, 5
+
+CompileSetting = Literal["auto"] | bool
+
+
+@dataclass(frozen=True)
+class SearchShape:
+    """What a search's speed depends on: its batch pairs to go, their images' shape, its classes,
+    and whether they include architecture steps."""
+
+    steps: int
+    batch: tuple[int, ...]
+    num_classes: int
+    arch_steps: bool
+
+
+def search_compiles(
+    searcher: GradientSearcher,
+    run: RunState,
+    new_run: Callable[[], RunState],
+    shape: SearchShape,
+    device: torch.device,
+) -> bool:
+    """Whether ``searcher`` compiles ``run``'s supernet for a search of ``shape``; ``new_run``
+    builds a fresh run state to time (the search's own is untouched, its RNG states too)."""
+    setting = searcher.compile
+    if setting != "auto":
+        return bool(setting)
+    if not searcher.compilable or shape.steps < MEASURE_MIN_STEPS:
+        return False
+    key = f"{timing_key(run.net, device, shape.batch)}|search {searcher.name} order {searcher.order}"
+    key += f"|arch steps {shape.arch_steps}"
+
+    def timed(compiled: bool) -> list[float]:
+        return pair_times(searcher, new_run(), shape, device, compiled)
+
+    def measure_eager(_: list[str]) -> dict[str, float]:
+        return {"search_eager_s": min(timed(False)[WARMUP_STEPS:])}
+
+    step_s = cached_timing(key, ("search_eager_s",), measure_eager)["search_eager_s"]
+    if not may_repay_compile(shape.steps, step_s, device):
+        return False
+
+    def measure_compiled(_: list[str]) -> dict[str, float]:
+        times = timed(True)
+        best = min(times[WARMUP_STEPS:])
+        first = sum(times[:WARMUP_STEPS]) - WARMUP_STEPS * best
+        return {"search_compile_s": first, "search_compiled_s": best}
+
+    entry = cached_timing(key, ("search_compile_s", "search_compiled_s"), measure_compiled)
+    compiled = {"compile_s": entry["search_compile_s"], "compiled_s": entry["search_compiled_s"]}
+    return shape.steps > repay_steps(step_s, compiled)
+
+
+def pair_times(
+    searcher: GradientSearcher, run: RunState, shape: SearchShape, device: torch.device, compiled: bool
+) -> list[float]:
+    """Seconds of each of `WARMUP_STEPS + TIMED_STEPS` batch pairs of ``searcher``'s own weight and
+    architecture steps on ``run`` (compiled, as the search would compile it, if asked), random data."""
+    run.step_net = compile_net(run.net) if compiled else run.net
+    x = torch.randn(shape.batch, device=device)
+    y = torch.randint(shape.num_classes, (shape.batch[0],), device=device)
+    times = []
+    for _ in range(WARMUP_STEPS + TIMED_STEPS):
+        start = time.perf_counter()
+        searcher.batch_pair(run, (x, y), (x, y), shape.arch_steps)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        times.append(time.perf_counter() - start)
+    return times

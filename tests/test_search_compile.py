@@ -1,0 +1,136 @@
+"""A search's compile choice (`search.speed`): auto measures only long searches and compiles where
+the measured compile repays; a compiled search computes what the eager one does, keeps one graph
+per step kind, and a resumed search keeps the choice its run made."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+import torch
+import torch._dynamo
+
+from nastransfer import search
+from nastransfer.data import load_dataset, make_proxy, paper_splits
+from nastransfer.errors import ConfigError
+from nastransfer.nets import compiling
+from nastransfer.search import gradient
+from nastransfer.search import speed as search_speed
+
+BUDGET = search.Budget(epochs=2, channels=4, layers=5, batch_size=16, image_size=8)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return paper_splits(make_proxy(load_dataset("fashion-mnist"), per_class=8, seed=0))
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NASTRANSFER_CACHE", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def dynamo_only(monkeypatch):
+    """Compile with dynamo but no inductor (seconds, not minutes): the graphs, guards and
+    recompiles are dynamo's; the ops run as eager ones do."""
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    dynamo = functools.partial(compiling.compile_net, backend="eager")
+    monkeypatch.setattr(gradient, "compile_net", dynamo)
+    monkeypatch.setattr(search_speed, "compile_net", dynamo)
+    yield torch._dynamo.utils.counters
+    torch._dynamo.reset()
+
+
+def run(splits, workdir, **options):
+    searcher = search.get("pcdarts", arch_lr=0.05, **options)
+    return searcher.search("nb201", splits, BUDGET, seed=3, workdir=workdir)
+
+
+def same_search(a, b) -> None:
+    assert str(a.genotype) == str(b.genotype)
+    for key in ("train_loss", "val_loss", "arch_distribution"):
+        assert [r[key] for r in a.history] == [r[key] for r in b.history], key
+
+
+def test_compiled_search_equals_eager_with_one_graph_per_step_kind(splits, tmp_path, dynamo_only):
+    eager = run(splits, tmp_path / "eager", compile=False)
+    compiled = run(splits, tmp_path / "compiled", compile=True)
+    assert (eager.extra["compiled"], compiled.extra["compiled"]) == (False, True)
+    same_search(eager, compiled)
+    assert sum(dynamo_only["graph_break"].values()) == 0
+    # the weight step (architecture frozen) and the architecture step (weights frozen)
+    assert dynamo_only["stats"]["unique_graphs"] == 2
+
+
+def test_auto_never_measures_a_short_search(splits, tmp_path, monkeypatch):
+    monkeypatch.setattr(search_speed, "pair_times", lambda *a, **k: pytest.fail("measured a short search"))
+    assert run(splits, tmp_path / "w").extra["compiled"] is False
+
+
+def fake_pair_times(eager_s: float, compile_s: float, compiled_s: float, calls: list[bool]):
+    def fake(searcher, run_state, shape, device, compiled):
+        calls.append(compiled)
+        if compiled:
+            return [compiled_s + compile_s, compiled_s] + [compiled_s] * search_speed.TIMED_STEPS
+        return [eager_s] * (search_speed.WARMUP_STEPS + search_speed.TIMED_STEPS)
+
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("eager_s", "compile_s", "compiled_s", "measured", "compiles"),
+    [
+        (1e-3, 60.0, 5e-4, [False], False),  # the prior says it cannot repay: compile not measured
+        (1e4, 60.0, 1e4 - 0.01, [False, True], False),  # measured: repays only after 6,000 pairs
+        (1e4, 60.0, 5e3, [False, True], True),  # measured: repaid within the first pair
+    ],
+)
+def test_auto_compiles_where_the_measured_compile_repays(
+    splits, tmp_path, monkeypatch, dynamo_only, eager_s, compile_s, compiled_s, measured, compiles
+):
+    monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
+    calls: list[bool] = []
+    monkeypatch.setattr(search_speed, "pair_times", fake_pair_times(eager_s, compile_s, compiled_s, calls))
+    assert run(splits, tmp_path / "w").extra["compiled"] is compiles
+    assert calls == measured
+    # the measurement is cached per machine and network: a rerun measures nothing and chooses the same
+    assert run(splits, tmp_path / "again").extra["compiled"] is compiles
+    assert calls == measured
+
+
+def test_pair_times_runs_the_methods_own_steps_and_leaves_the_run_alone(splits, tmp_path, monkeypatch):
+    monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
+    monkeypatch.setattr(search_speed, "may_repay_compile", lambda *a: False)  # time eager steps only
+    plain = run(splits, tmp_path / "plain")
+    monkeypatch.setenv("NASTRANSFER_CACHE", str(tmp_path / "cold"))
+    measured = run(splits, tmp_path / "measured")  # times 7 eager batch pairs first
+    same_search(plain, measured)
+    entry = next(iter((tmp_path / "cold" / "speed.json").read_text().splitlines()[1:2]))
+    assert "|search pcdarts order 1|arch steps True" in entry
+
+
+def test_a_resumed_search_keeps_the_compile_choice_of_its_run(splits, tmp_path, dynamo_only):
+    work = tmp_path / "w"
+    straight = run(splits, work, compile=True)
+    (work / "epoch-000001.pt").unlink()  # as if killed during the last epoch
+    resumed = run(splits, work)  # auto would stay eager on a search this short
+    assert resumed.extra["compiled"] is True
+    same_search(straight, resumed)
+
+
+@pytest.mark.parametrize("method", ["gdas", "pdarts"])
+def test_methods_whose_graph_changes_never_compile(method, splits, tmp_path, monkeypatch):
+    with pytest.raises(ConfigError, match="compile = true would compile a new graph"):
+        search.get(method, compile=True)
+    monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
+    monkeypatch.setattr(search_speed, "pair_times", lambda *a, **k: pytest.fail("measured"))
+    space = "darts" if method == "pdarts" else "nb201"
+    result = search.get(method).search(space, splits, BUDGET, 0, tmp_path)
+    assert result.extra["compiled"] is False
+
+
+def test_a_bad_compile_setting_is_one_clear_error():
+    with pytest.raises(ConfigError, match=r'darts: compile must be "auto", true or false, got .yes.'):
+        search.get("darts", compile="yes")
