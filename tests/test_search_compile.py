@@ -38,7 +38,6 @@ def dynamo_only(monkeypatch):
     torch._dynamo.utils.counters.clear()
     dynamo = functools.partial(compiling.compile_net, backend="eager")
     monkeypatch.setattr(gradient, "compile_net", dynamo)
-    monkeypatch.setattr(search_speed, "compile_net", dynamo)
     yield torch._dynamo.utils.counters
     torch._dynamo.reset()
 

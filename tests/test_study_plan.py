@@ -190,7 +190,8 @@ def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers
 
 def test_a_cold_plan_measures_in_worker_processes_and_a_warm_one_measures_nothing(study, monkeypatch):
     """On 2 workers every missing timing is made in a worker process, 2 at a time (the plan's own
-    process makes none: it would raise here), and kept: the next plan measures nothing."""
+    process makes none: it would raise here), and kept: the next plan measures nothing, unless the
+timing method has changed since."""
     from nastransfer.study.cost_model import Measurement, TimingCache
     from nastransfer.study.cost_plan import estimate_study
 
@@ -206,3 +207,9 @@ def test_a_cold_plan_measures_in_worker_processes_and_a_warm_one_measures_nothin
     assert any('"searcher"' in key for key in keys) and any('"train"' in key for key in keys)
     again = estimate_study(config, workers=1, cache=TimingCache())  # read back from the file
     assert first.device_s > 0 and again.device_s == pytest.approx(first.device_s)
+    # timings an older timing method made are not reused: one more would be measured here, and raise
+    from nastransfer.study import cost_model
+
+    monkeypatch.setattr(cost_model, "TIMING_METHOD", cost_model.TIMING_METHOD + 1)
+    with pytest.raises(AssertionError, match="measured in the plan's process"):
+        estimate_study(config, workers=1, cache=TimingCache())

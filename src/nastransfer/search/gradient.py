@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 import torch
@@ -80,8 +80,12 @@ class RunState:
     cost: Cost | None = None
     initial_entropy: float = 0.0
     #: What the steps call: `net` itself, or its torch.compile'd form (the same weights).
-    step_net: torch.nn.Module | None = None
-    compiled: bool = False
+    step_net: torch.nn.Module = field(init=False)
+    #: Whether the steps run compiled; None until the search has chosen (`search.speed`).
+    compiled: bool | None = None
+
+    def __post_init__(self) -> None:
+        self.step_net = self.net
 
     def use_compile(self, compiled: bool) -> None:
         """Run the steps through the compiled supernet (or `net` itself); `net` keeps the state."""
@@ -220,7 +224,7 @@ class GradientSearcher(Searcher):
         if run is None:
             run = self._new_run(space, budget, inputs, stages, 0, device)
             start = 0
-        if run.step_net is None:  # a new run, or one resumed from a checkpoint without the choice
+        if run.compiled is None:  # a new run, or one resumed from a checkpoint without the choice
             shape = SearchShape(
                 steps=(total - start) * inputs.steps(),
                 batch=(budget.batch_size, inputs.in_channels, inputs.image_size, inputs.image_size),
@@ -293,7 +297,7 @@ class GradientSearcher(Searcher):
             cost=previous.cost if previous else None,
             initial_entropy=previous.initial_entropy if previous else net.entropy(),
         )
-        if previous is not None:
+        if previous is not None and previous.compiled is not None:
             run.use_compile(previous.compiled)
         return run
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 import torch
 
-from nastransfer.nets.compiling import compile_net, may_repay_compile, repay_steps
+from nastransfer.nets.compiling import may_repay_compile, repay_steps
 from nastransfer.runtime.speed_cache import cached_timing, timing_key
 
 if TYPE_CHECKING:
@@ -88,7 +88,7 @@ def pair_times(
 ) -> list[float]:
     """Seconds of each of `WARMUP_STEPS + TIMED_STEPS` batch pairs of ``searcher``'s own weight and
     architecture steps on ``run`` (compiled, as the search would compile it, if asked), random data."""
-    run.step_net = compile_net(run.net) if compiled else run.net
+    run.use_compile(compiled)
     x = torch.randn(shape.batch, device=device)
     y = torch.randint(shape.num_classes, (shape.batch[0],), device=device)
     times = []

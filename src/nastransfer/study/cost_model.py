@@ -11,8 +11,8 @@ For a GPU this machine lacks, a step is costed from the network's multiply-adds 
 throughput (`GPU_TRAIN_FLOPS`, `GPU_SEARCH_FLOPS`), and the result is marked so.
 
 Timings are cached in `cost-timings.json` under `$NASTRANSFER_CACHE` (else `~/.cache/nastransfer`),
-keyed by machine (CPU model, GPU name), torch version, threads and shape, so a second plan of the
-same study measures nothing.
+keyed by machine (CPU model, GPU name), torch version, threads, the timing method and shape, so a
+second plan of the same study measures nothing, and timings an older method made are not reused.
 """
 
 from __future__ import annotations
@@ -48,6 +48,9 @@ MIN_BATCH = 8
 WARM_BATCH = 8
 MIN_TIMED_S, MAX_TIMED_BATCHES = 0.25, 16  # short steps are timed over up to 16 batches
 VAL_BATCHES = 10  # search validation batches: RSWS scores a candidate on up to 10
+#: How steps are timed; raised with every change to it, so that timings cached by an older method
+#: (2: five timed epochs a shape; 3: warm-up, empty and one-batch epochs) are measured anew.
+TIMING_METHOD = 3
 
 
 @dataclass(frozen=True)
@@ -76,13 +79,14 @@ def cache_path() -> Path:
 
 
 def machine_key(device: str, threads: int, measured: bool) -> str:
-    """Who measured: CPU model (or GPU name), threads, torch version; FLOP estimates name their rate."""
+    """Who measured, and how: CPU model (or GPU name), threads, torch version, timing method; FLOP
+    estimates name their rate."""
     import torch
 
     if not measured:
         return f"flops:{GPU_TRAIN_FLOPS:g}:{GPU_SEARCH_FLOPS:g}"
     name = torch.cuda.get_device_name(0) if device == "cuda" else cpu_model()
-    return f"{name}|{device}|threads={threads}|torch={torch.__version__}"
+    return f"{name}|{device}|threads={threads}|torch={torch.__version__}|timing={TIMING_METHOD}"
 
 
 @dataclass(frozen=True)
