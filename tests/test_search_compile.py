@@ -5,6 +5,7 @@ per step kind, and a resumed search keeps the choice its run made."""
 from __future__ import annotations
 
 import functools
+import shutil
 
 import pytest
 import torch
@@ -30,21 +31,30 @@ def private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("NASTRANSFER_CACHE", str(tmp_path / "cache"))
 
 
-@pytest.fixture
-def dynamo_only(monkeypatch):
-    """Compile with dynamo but no inductor (seconds, not minutes): the graphs, guards and
-    recompiles are dynamo's; the ops run as eager ones do."""
-    torch._dynamo.reset()
-    torch._dynamo.utils.counters.clear()
-    dynamo = functools.partial(compiling.compile_net, backend="eager")
-    monkeypatch.setattr(gradient, "compile_net", dynamo)
-    yield torch._dynamo.utils.counters
-    torch._dynamo.reset()
+#: Compile with dynamo but no inductor (seconds, not minutes): the graphs, guards and recompiles are
+#: dynamo's; the ops run as eager ones do.
+DYNAMO_ONLY = functools.partial(compiling.compile_net, backend="eager")
 
 
 def run(splits, workdir, **options):
     searcher = search.get("pcdarts", arch_lr=0.05, **options)
     return searcher.search("nb201", splits, BUDGET, seed=3, workdir=workdir)
+
+
+@pytest.fixture(scope="module")
+def compiled_search(splits, tmp_path_factory):
+    """A search compiled (`DYNAMO_ONLY`): its result, its workdir, and dynamo's graphs and breaks."""
+    work = tmp_path_factory.mktemp("compiled")
+    torch._dynamo.reset()
+    torch._dynamo.utils.counters.clear()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NASTRANSFER_CACHE", str(work / "cache"))
+        patch.setattr(gradient, "compile_net", DYNAMO_ONLY)
+        result = run(splits, work / "search", compile=True)
+    counters = torch._dynamo.utils.counters
+    counts = {"graphs": counters["stats"]["unique_graphs"], "breaks": sum(counters["graph_break"].values())}
+    torch._dynamo.reset()
+    return result, work / "search", counts
 
 
 def same_search(a, b) -> None:
@@ -53,14 +63,13 @@ def same_search(a, b) -> None:
         assert [r[key] for r in a.history] == [r[key] for r in b.history], key
 
 
-def test_compiled_search_equals_eager_with_one_graph_per_step_kind(splits, tmp_path, dynamo_only):
+def test_compiled_search_equals_eager_with_one_graph_per_step_kind(splits, tmp_path, compiled_search):
+    compiled, _, counts = compiled_search
     eager = run(splits, tmp_path / "eager", compile=False)
-    compiled = run(splits, tmp_path / "compiled", compile=True)
     assert (eager.extra["compiled"], compiled.extra["compiled"]) == (False, True)
     same_search(eager, compiled)
-    assert sum(dynamo_only["graph_break"].values()) == 0
-    # the weight step (architecture frozen) and the architecture step (weights frozen)
-    assert dynamo_only["stats"]["unique_graphs"] == 2
+    # the weight step (architecture frozen) and the architecture step (weights frozen), no break
+    assert counts == {"graphs": 2, "breaks": 0}
 
 
 def test_auto_never_measures_a_short_search(splits, tmp_path, monkeypatch):
@@ -87,8 +96,9 @@ def fake_pair_times(eager_s: float, compile_s: float, compiled_s: float, calls: 
     ],
 )
 def test_auto_compiles_where_the_measured_compile_repays(
-    splits, tmp_path, monkeypatch, dynamo_only, eager_s, compile_s, compiled_s, measured, compiles
+    splits, tmp_path, monkeypatch, eager_s, compile_s, compiled_s, measured, compiles
 ):
+    monkeypatch.setattr(gradient, "compile_net", lambda net: net)  # the choice, not the compile
     monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
     calls: list[bool] = []
     monkeypatch.setattr(search_speed, "pair_times", fake_pair_times(eager_s, compile_s, compiled_s, calls))
@@ -110,10 +120,13 @@ def test_pair_times_runs_the_methods_own_steps_and_leaves_the_run_alone(splits, 
     assert "|search pcdarts order 1|arch steps True" in entry
 
 
-def test_a_resumed_search_keeps_the_compile_choice_of_its_run(splits, tmp_path, dynamo_only):
-    work = tmp_path / "w"
-    straight = run(splits, work, compile=True)
+def test_a_resumed_search_keeps_the_compile_choice_of_its_run(
+    splits, tmp_path, monkeypatch, compiled_search
+):
+    straight, workdir, _ = compiled_search
+    work = shutil.copytree(workdir, tmp_path / "w")
     (work / "epoch-000001.pt").unlink()  # as if killed during the last epoch
+    monkeypatch.setattr(gradient, "compile_net", DYNAMO_ONLY)
     resumed = run(splits, work)  # auto would stay eager on a search this short
     assert resumed.extra["compiled"] is True
     same_search(straight, resumed)
