@@ -193,6 +193,7 @@ MUTATIONS = [
     ("methods.0.name", "os.path:../x", "methods[0].name"),
     ("methods.0", {"name": "random"}, "use [random] n"),
     ("methods.0.params", {"bogus": 1}, "methods[0].params"),
+    ("methods.0.params", {"compile": "yes"}, 'compile must be "auto", true or false'),
     ("methods.0.params", {"arch_lr": math.inf}, "methods[0].params.arch_lr"),
     ("methods.0.label", "", "methods[0].label"),
     ("methods.0.budget", {"layers": 2}, "methods[0].budget"),
@@ -479,6 +480,10 @@ ARGV = [
         "layers",
     ),
     (["search", "--method", "darts", "--source", "digits", "-o", "@S/s.json", "--space", "nope"], "nope"),
+    (
+        ["search", "--method", "rs", "--source", "digits", "-o", "@S/s.json", "--device", "cpu"],
+        "searcher 'rs' rejects its options (got an unexpected keyword argument 'device'",
+    ),
     (["tables", "query", "nb201:cifar10", "not-an-arch"], "not-an-arch"),
     (["tables", "query", "nb201-file:@S/none.json", "x"], "none.json"),
     (["tables", "tau", "nb201:nowhere", "nb201:cifar10"], "nowhere"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
@@ -115,5 +116,20 @@ def _build(cls: type[Searcher], name: str, options: dict[str, Any], keep_own_nam
     searcher = cls.__new__(cls)
     if not (keep_own_name and getattr(cls, "name", "")):
         searcher.name = name
+    _check_options(cls, name, options)
     searcher.__init__(**options)
     return searcher
+
+
+def _check_options(cls: type[Searcher], name: str, options: dict[str, Any]) -> None:
+    """A ConfigError naming the options `cls`'s constructor does not take (a CLI flag or a study's
+    params given to a searcher without it), before anything is built."""
+    signature = inspect.signature(cls.__init__)
+    try:
+        signature.bind(None, **options)
+    except TypeError as err:
+        params = list(signature.parameters.values())[1:]  # after self
+        known = [p.name for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
+        raise ConfigError(
+            f"searcher {name!r} rejects its options ({err}; it takes: {', '.join(known) or 'none'})"
+        ) from None
