@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import shutil
+import time
 
 import pytest
 import torch
@@ -146,3 +147,16 @@ def test_methods_whose_graph_changes_never_compile(method, splits, tmp_path, mon
 def test_a_bad_compile_setting_is_one_clear_error():
     with pytest.raises(ConfigError, match=r'darts: compile must be "auto", true or false, got .yes.'):
         search.get("darts", compile="yes")
+
+
+def test_what_choosing_costs_is_part_of_the_search_cost(splits, tmp_path, monkeypatch):
+    plain = run(splits, tmp_path / "plain").cost.device_s
+
+    def costly_choice(*args):
+        start = time.process_time()
+        while time.process_time() - start < 2.0:  # a measurement's CPU time
+            pass
+        return False
+
+    monkeypatch.setattr(gradient, "search_compiles", costly_choice)
+    assert run(splits, tmp_path / "costly").cost.device_s - plain > 1.5

@@ -225,18 +225,9 @@ class GradientSearcher(Searcher):
             run = self._new_run(space, budget, inputs, stages, 0, device)
             start = 0
         if run.compiled is None:  # a new run, or one resumed from a checkpoint without the choice
-            shape = SearchShape(
-                steps=(total - start) * inputs.steps(),
-                batch=(budget.batch_size, inputs.in_channels, inputs.image_size, inputs.image_size),
-                num_classes=inputs.num_classes,
-                arch_steps=self.arch_active(budget.epochs - 1, budget),
-            )
-            stage = run.stage
-
-            def fresh_run() -> RunState:
-                return self._new_run(space, budget, inputs, stages, stage, device)
-
-            run.use_compile(search_compiles(self, run, fresh_run, shape, device))
+            with CostMeter(device) as meter:  # a measurement is part of what the search costs
+                self._choose_compile(run, (total - start) * inputs.steps(), space, budget, inputs, stages)
+            run.cost = meter.cost if run.cost is None else run.cost + meter.cost
         with progress_bar(total - start, f"{self.name} {space}", enabled=progress) as update:
             for step in range(start, total):
                 stage_index, epoch = divmod(step, budget.epochs)
@@ -264,6 +255,29 @@ class GradientSearcher(Searcher):
         return SearchResult(
             genotype, run.history, cost, budget, method=self.name, seed=int(seed), extra=extra
         )
+
+    def _choose_compile(
+        self,
+        run: RunState,
+        steps: int,
+        space: str,
+        budget: Budget,
+        inputs: SearchData,
+        stages: list[Stage],
+    ) -> None:
+        """Compile ``run``'s steps or not, for the ``steps`` batch pairs left (`search.speed`)."""
+        device = next(run.net.parameters()).device
+        shape = SearchShape(
+            steps=steps,
+            batch=(budget.batch_size, inputs.in_channels, inputs.image_size, inputs.image_size),
+            num_classes=inputs.num_classes,
+            arch_steps=self.arch_active(budget.epochs - 1, budget),
+        )
+
+        def fresh_run() -> RunState:
+            return self._new_run(space, budget, inputs, stages, run.stage, device)
+
+        run.use_compile(search_compiles(self, run, fresh_run, shape, device))
 
     def _new_run(
         self,
