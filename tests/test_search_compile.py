@@ -19,7 +19,8 @@ from nastransfer.nets import compiling
 from nastransfer.search import gradient
 from nastransfer.search import speed as search_speed
 
-BUDGET = search.Budget(epochs=2, channels=4, layers=5, batch_size=16, image_size=8)
+#: An NB201 supernet of 5 cells (N=1); P-DARTS runs in the DARTS space, of at least 3 cells.
+BUDGET = search.Budget(epochs=2, channels=4, layers=1, batch_size=16, image_size=8)
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +140,8 @@ def test_methods_whose_graph_changes_never_compile(method, splits, tmp_path, mon
         search.get(method, compile=True)
     monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
     monkeypatch.setattr(search_speed, "pair_times", lambda *a, **k: pytest.fail("measured"))
-    space = "darts" if method == "pdarts" else "nb201"
-    result = search.get(method).search(space, splits, BUDGET, 0, tmp_path)
+    space, budget = ("darts", BUDGET.replace(layers=3)) if method == "pdarts" else ("nb201", BUDGET)
+    result = search.get(method).search(space, splits, budget, 0, tmp_path)
     assert result.extra["compiled"] is False
 
 
