@@ -484,6 +484,11 @@ ARGV = [
         ["search", "--method", "rs", "--source", "digits", "-o", "@S/s.json", "--device", "cpu"],
         "searcher 'rs' rejects its options (got an unexpected keyword argument 'device'",
     ),
+    (["search", "--method", "darts", "--source", "digits", "-o", "@S/s.json", "--compile", "0"], "--compile"),
+    (
+        ["search", "--method", "gdas", "--source", "digits", "-o", "@S/s.json", "--compile", "true"],
+        "gdas: compile = true would compile a new graph",
+    ),
     (["tables", "query", "nb201:cifar10", "not-an-arch"], "not-an-arch"),
     (["tables", "query", "nb201-file:@S/none.json", "x"], "none.json"),
     (["tables", "tau", "nb201:nowhere", "nb201:cifar10"], "nowhere"),

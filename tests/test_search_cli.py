@@ -46,6 +46,18 @@ def test_cli_search_on_a_proxy_writes_the_result(tmp_path, capsys):
     assert search.SearchResult.from_dict(result).genotype == search.SearchResult.from_dict(result).genotype
 
 
+def test_cli_compile_flag_reaches_the_searcher(tmp_path, monkeypatch):
+    from nastransfer.search import gradient
+
+    monkeypatch.setattr(gradient, "compile_net", lambda net: net)  # the choice, not the compile
+    for flag, compiled in (("true", True), ("false", False)):
+        out = tmp_path / f"{flag}.json"
+        argv = ["search", "--method", "darts", "--source", "digits", "--proxy-per-class", "8", *TINY]
+        argv += ["--compile", flag, "-o", str(out)]
+        assert main(argv) == 0
+        assert json.loads(out.read_text())["extra"]["compiled"] is compiled
+
+
 def test_cli_nb201_random(tmp_path):
     out = tmp_path / "r.json"
     assert (

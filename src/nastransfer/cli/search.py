@@ -57,6 +57,14 @@ def search_command(
     ] = None,
     n_samples: Annotated[int | None, typer.Option(help="Cells scored by rsws.")] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 (default: CUDA if present).")] = None,
+    compile_: Annotated[
+        str | None,
+        typer.Option(
+            "--compile",
+            help="Supernet methods: auto (compile where a measured compile repays within the search), "
+            "true or false (default: auto)."
+        ),
+    ] = None,
 ) -> None:
     """Search a cell of SPACE with METHOD on SOURCE's 40% train / 40% validation split."""
     from nastransfer.data import load_dataset, make_proxy, paper_splits
@@ -67,7 +75,13 @@ def search_command(
     check_output_file(output, "--output")
     if space not in space_names():
         raise ConfigError(f"--space {space!r} is not one of {', '.join(space_names())}")
-    searcher = get(method, **({"device": device} if device else {}))
+    options: dict[str, object] = {"device": device} if device else {}
+    if compile_ is not None:
+        choices = {"auto": "auto", "true": True, "false": False}
+        if compile_ not in choices:
+            raise ConfigError(f"--compile {compile_!r}: expected auto, true or false")
+        options["compile"] = choices[compile_]
+    searcher = get(method, **options)
     changes = {
         "epochs": epochs,
         "channels": channels,
