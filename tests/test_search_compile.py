@@ -161,3 +161,19 @@ def test_what_choosing_costs_is_part_of_the_search_cost(splits, tmp_path, monkey
 
     monkeypatch.setattr(gradient, "search_compiles", costly_choice)
     assert run(splits, tmp_path / "costly").cost.device_s - plain > 1.5
+
+
+def test_the_prior_prices_a_supernet_compile_by_its_edges_and_graphs(splits, tmp_path, monkeypatch):
+    """A supernet compiles for far longer than an evaluation network (bench_compile): the decision
+    to measure assumes 20 CPU-s per edge and graph, here 18 edges x 2 graphs, not 7 minutes."""
+    asked = []
+
+    def spy(steps, step_s, device, compile_s=None):
+        asked.append(compile_s)
+        return False
+
+    monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
+    monkeypatch.setattr(search_speed, "pair_times", fake_pair_times(1.0, 0.0, 1.0, []))
+    monkeypatch.setattr(search_speed, "may_repay_compile", spy)
+    assert run(splits, tmp_path / "w").extra["compiled"] is False
+    assert asked == [720.0]

@@ -46,11 +46,16 @@ def compile_net(net: torch.nn.Module, **options: Any) -> torch.nn.Module:
     return torch.compile(net, **options)
 
 
-def may_repay_compile(steps: int, step_s: float, device: torch.device) -> bool:
-    """Whether, by the prior (`COMPILE_COST_S`, `COMPILE_SPEEDUP`), ``steps`` eager steps of
-    ``step_s`` seconds are long enough to repay a compile: only then is the compile measured."""
+def may_repay_compile(
+    steps: int, step_s: float, device: torch.device, compile_s: float | None = None
+) -> bool:
+    """Whether, by the prior (a compile of ``compile_s`` seconds, by default `COMPILE_COST_S`, for
+    `COMPILE_SPEEDUP`), ``steps`` eager steps of ``step_s`` seconds are long enough to repay a
+    compile: only then is the compile measured."""
     saved = steps * step_s * (1.0 - 1.0 / COMPILE_SPEEDUP)
-    return saved > COMPILE_COST_S.get(device.type, COMPILE_COST_S["cpu"])
+    if compile_s is None:
+        compile_s = COMPILE_COST_S.get(device.type, COMPILE_COST_S["cpu"])
+    return saved > compile_s
 
 
 def repay_steps(step_s: float, compiled: dict[str, float]) -> float:

@@ -4,12 +4,13 @@ bench_compile (1 thread, batch 16 at 16 px): the partial-channel supernets gain 
 1.92x (NB201) compiled, after 5-20 CPU-minutes of compiling, repaid after ~4,000-12,000 steps, which
 a full-budget search (50 epochs of ~390 batch pairs) exceeds; the mixed DARTS supernet gains only
 1.10x, and an RSWS step of the DARTS space is slower compiled. So `compile="auto"` decides as a final
-training does (`train.speed`): a search too short for the prior (`nets.compiling.may_repay_compile`)
-stays eager unmeasured; a longer one times a few of its own batch pairs (weight step, then
-architecture step) eager and compiled, on a fresh supernet and random batches, and compiles when
-the measured compile is repaid within its steps. A method whose forward changes graph during a
-search (`compilable` False: GDAS draws a new graph with every Gumbel sample, P-DARTS changes its
-dropout rate every epoch and its network every stage) never compiles under auto.
+training does (`train.speed`): a search too short for the prior (`nets.compiling.may_repay_compile`,
+a supernet's compile priced by its edges, `COMPILE_S_PER_EDGE`) stays eager unmeasured; a longer
+one times a few of its own batch pairs (weight step, then architecture step) eager and compiled, on
+a fresh supernet and random batches, and compiles when the measured compile is repaid within its
+steps. A method whose forward changes graph during a search (`compilable` False: GDAS draws a new
+graph with every Gumbel sample, P-DARTS changes its dropout rate every epoch and its network every
+stage) never compiles under auto.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ if TYPE_CHECKING:
 #: Searches of fewer batch pairs never measure (a measurement costs about 2 x (2 + 5) pairs).
 MEASURE_MIN_STEPS = 500
 WARMUP_STEPS, TIMED_STEPS = 2, 5
+#: Prior compile seconds per supernet edge and graph (forward and backward), for the decision to
+#: measure: a supernet compiles for far longer than an evaluation network. bench_compile on this
+#: CPU: DARTS 3 cells (42 edges) 832-1,165 CPU-s, NB201 N=1 (18 edges) 245-317 CPU-s, so 20 s an
+#: edge covers both; CUDA scaled as `nets.compiling.COMPILE_COST_S` (a guess: not measured here).
+COMPILE_S_PER_EDGE = {"cpu": 20.0, "cuda": 6.0}
 
 CompileSetting = Literal["auto"] | bool
 
@@ -69,7 +75,7 @@ def search_compiles(
         return {"search_eager_s": min(timed(False)[WARMUP_STEPS:])}
 
     step_s = cached_timing(key, ("search_eager_s",), measure_eager)["search_eager_s"]
-    if not may_repay_compile(shape.steps, step_s, device):
+    if not may_repay_compile(shape.steps, step_s, device, prior_compile_s(run, shape, device)):
         return False
 
     def measure_compiled(_: list[str]) -> dict[str, float]:
@@ -81,6 +87,13 @@ def search_compiles(
     entry = cached_timing(key, ("search_compile_s", "search_compiled_s"), measure_compiled)
     compiled = {"compile_s": entry["search_compile_s"], "compiled_s": entry["search_compiled_s"]}
     return shape.steps > repay_steps(step_s, compiled)
+
+
+def prior_compile_s(run: RunState, shape: SearchShape, device: torch.device) -> float:
+    """Seconds a compile of ``run``'s steps is expected to take: per edge, per graph (the weight
+    step's, and the architecture step's if there is one)."""
+    per_edge = COMPILE_S_PER_EDGE.get(device.type, COMPILE_S_PER_EDGE["cpu"])
+    return per_edge * len(run.net.search_edges()) * (2 if shape.arch_steps else 1)
 
 
 def pair_times(
