@@ -19,6 +19,7 @@ from rich.table import Table
 
 from nastransfer.nets import EvalNet
 from nastransfer.nets.supernets import DartsSupernet, NB201Supernet
+from nastransfer.runtime import speed_cache
 from nastransfer.spaces import parse_any
 from nastransfer.train import speed
 
@@ -28,7 +29,7 @@ CPU = torch.device("cpu")
 def cpu_seconds_per_step(net: torch.nn.Module, shape: tuple[int, ...], dtype: torch.dtype | None) -> float:
     start = time.process_time()
     speed.seconds_per_step(net, CPU, shape, dtype)
-    return (time.process_time() - start) / (speed.WARMUP_STEPS + speed.TIMED_STEPS)
+    return (time.process_time() - start) / (speed_cache.WARMUP_STEPS + speed_cache.TIMED_STEPS)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from nastransfer import search
 from nastransfer.data import load_dataset, make_proxy, paper_splits
 from nastransfer.errors import ConfigError
 from nastransfer.nets import compiling
+from nastransfer.runtime import speed_cache
 from nastransfer.search import gradient
 from nastransfer.search import speed as search_speed
 
@@ -83,8 +84,8 @@ def fake_pair_times(eager_s: float, compile_s: float, compiled_s: float, calls: 
     def fake(searcher, run_state, shape, device, compiled):
         calls.append(compiled)
         if compiled:
-            return [compiled_s + compile_s, compiled_s] + [compiled_s] * search_speed.TIMED_STEPS
-        return [eager_s] * (search_speed.WARMUP_STEPS + search_speed.TIMED_STEPS)
+            return [compiled_s + compile_s, compiled_s] + [compiled_s] * speed_cache.TIMED_STEPS
+        return [eager_s] * (speed_cache.WARMUP_STEPS + speed_cache.TIMED_STEPS)
 
     return fake
 

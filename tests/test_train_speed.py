@@ -129,9 +129,9 @@ def test_a_compile_measurement_is_cached_per_precision(monkeypatch):
     def fake_times(model, device, shape, dtype, compiled=False):
         assert compiled
         measured.append(dtype)
-        return [5.0, 0.5] + [0.2, 0.1, 0.3, 0.1, 0.2][: speed.TIMED_STEPS]
+        return [5.0, 0.5] + [0.2, 0.1, 0.3, 0.1, 0.2][: speed_cache.TIMED_STEPS]
 
-    monkeypatch.setattr(speed, "WARMUP_STEPS", 2)
+    monkeypatch.setattr(speed_cache, "WARMUP_STEPS", 2)
     monkeypatch.setattr(speed, "step_times", fake_times)
     first = speed.compile_timing(tiny_net(), CPU, (8, 1, 8, 8), "off")
     assert first == {"compile_s": pytest.approx(5.3), "compiled_s": 0.1}

@@ -226,7 +226,8 @@ class GradientSearcher(Searcher):
             start = 0
         if run.compiled is None:  # a new run, or one resumed from a checkpoint without the choice
             with CostMeter(device) as meter:  # a measurement is part of what the search costs
-                self._choose_compile(run, (total - start) * inputs.steps(), space, budget, inputs, stages)
+                steps = (total - start) * inputs.steps()
+                self._choose_compile(run, steps, space, budget, inputs, stages, device)
             run.cost = meter.cost if run.cost is None else run.cost + meter.cost
         with progress_bar(total - start, f"{self.name} {space}", enabled=progress) as update:
             for step in range(start, total):
@@ -264,9 +265,9 @@ class GradientSearcher(Searcher):
         budget: Budget,
         inputs: SearchData,
         stages: list[Stage],
+        device: torch.device,
     ) -> None:
         """Compile ``run``'s steps or not, for the ``steps`` batch pairs left (`search.speed`)."""
-        device = next(run.net.parameters()).device
         shape = SearchShape(
             steps=steps,
             batch=(budget.batch_size, inputs.in_channels, inputs.image_size, inputs.image_size),

@@ -15,7 +15,6 @@ stage) never compiles under auto.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -23,14 +22,18 @@ from typing import TYPE_CHECKING, Literal
 import torch
 
 from nastransfer.nets.compiling import may_repay_compile, repay_steps
-from nastransfer.runtime.speed_cache import cached_timing, timing_key
+from nastransfer.runtime.speed_cache import (
+    MEASURE_MIN_STEPS,
+    best_step_s,
+    cached_timing,
+    compile_seconds,
+    step_seconds,
+    timing_key,
+)
 
 if TYPE_CHECKING:
     from nastransfer.search.gradient import GradientSearcher, RunState
 
-#: Searches of fewer batch pairs never measure (a measurement costs about 2 x (2 + 5) pairs).
-MEASURE_MIN_STEPS = 500
-WARMUP_STEPS, TIMED_STEPS = 2, 5
 #: Prior compile seconds per supernet edge and graph (forward and backward), for the decision to
 #: measure: a supernet compiles for far longer than an evaluation network. bench_compile on this
 #: CPU: DARTS 3 cells (42 edges) 832-1,165 CPU-s, NB201 N=1 (18 edges) 245-317 CPU-s, so 20 s an
@@ -72,20 +75,17 @@ def search_compiles(
         return pair_times(searcher, new_run(), shape, device, compiled)
 
     def measure_eager(_: list[str]) -> dict[str, float]:
-        return {"search_eager_s": min(timed(False)[WARMUP_STEPS:])}
+        return {"search_eager_s": best_step_s(timed(False))}
 
     step_s = cached_timing(key, ("search_eager_s",), measure_eager)["search_eager_s"]
     if not may_repay_compile(shape.steps, step_s, device, prior_compile_s(run, shape, device)):
         return False
 
     def measure_compiled(_: list[str]) -> dict[str, float]:
-        times = timed(True)
-        best = min(times[WARMUP_STEPS:])
-        first = sum(times[:WARMUP_STEPS]) - WARMUP_STEPS * best
-        return {"search_compile_s": first, "search_compiled_s": best}
+        return {f"search_{short}": seconds for short, seconds in compile_seconds(timed(True)).items()}
 
     entry = cached_timing(key, ("search_compile_s", "search_compiled_s"), measure_compiled)
-    compiled = {"compile_s": entry["search_compile_s"], "compiled_s": entry["search_compiled_s"]}
+    compiled = {short: entry[f"search_{short}"] for short in ("compile_s", "compiled_s")}
     return shape.steps > repay_steps(step_s, compiled)
 
 
@@ -99,16 +99,10 @@ def prior_compile_s(run: RunState, shape: SearchShape, device: torch.device) -> 
 def pair_times(
     searcher: GradientSearcher, run: RunState, shape: SearchShape, device: torch.device, compiled: bool
 ) -> list[float]:
-    """Seconds of each of `WARMUP_STEPS + TIMED_STEPS` batch pairs of ``searcher``'s own weight and
-    architecture steps on ``run`` (compiled, as the search would compile it, if asked), random data."""
+    """Seconds of each of the measurement's batch pairs (`runtime.speed_cache.step_seconds`) of
+    ``searcher``'s own weight and architecture steps on ``run`` (compiled, as the search would
+    compile it, if asked), random data."""
     run.use_compile(compiled)
     x = torch.randn(shape.batch, device=device)
     y = torch.randint(shape.num_classes, (shape.batch[0],), device=device)
-    times = []
-    for _ in range(WARMUP_STEPS + TIMED_STEPS):
-        start = time.perf_counter()
-        searcher.batch_pair(run, (x, y), (x, y), shape.arch_steps)
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return times
+    return step_seconds(lambda: searcher.batch_pair(run, (x, y), (x, y), shape.arch_steps), device)

@@ -18,7 +18,6 @@ and each result records the plan it used.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -26,12 +25,16 @@ import torch
 from torch import nn
 
 from nastransfer.nets.compiling import compile_net, may_repay_compile, repay_steps
-from nastransfer.runtime.speed_cache import cached_timing, timing_key
+from nastransfer.runtime.speed_cache import (
+    MEASURE_MIN_STEPS,
+    best_step_s,
+    cached_timing,
+    compile_seconds,
+    step_seconds,
+    timing_key,
+)
 from nastransfer.train.protocols import Protocol
 
-#: Trainings shorter than this never measure (a measurement costs about 2 x (2 + 5) steps).
-MEASURE_MIN_STEPS = 500
-WARMUP_STEPS, TIMED_STEPS = 2, 5
 #: bf16 must beat fp32 by this factor: below it, the lost precision is not worth the time.
 BF16_MIN_GAIN = 1.1
 
@@ -109,9 +112,7 @@ def compile_timing(
 
     def measure(missing: list[str]) -> dict[str, float]:
         times = step_times(model, device, batch_shape, SpeedPlan(amp=amp).autocast_dtype, compiled=True)
-        best = min(times[WARMUP_STEPS:])
-        first = sum(times[:WARMUP_STEPS]) - WARMUP_STEPS * best
-        return {names["compile_s"]: first, names["compiled_s"]: best}
+        return {names[short]: seconds for short, seconds in compile_seconds(times).items()}
 
     entry = cached_timing(timing_key(model, device, batch_shape), tuple(names.values()), measure)
     return {short: entry[name] for short, name in names.items()}
@@ -121,7 +122,7 @@ def seconds_per_step(
     model: nn.Module, device: torch.device, batch_shape: tuple[int, ...], dtype: torch.dtype | None
 ) -> float:
     """Best time of an SGD step of a copy of ``model`` on random data (its weights untouched)."""
-    return min(step_times(model, device, batch_shape, dtype)[WARMUP_STEPS:])
+    return best_step_s(step_times(model, device, batch_shape, dtype))
 
 
 def step_times(
@@ -131,8 +132,9 @@ def step_times(
     dtype: torch.dtype | None,
     compiled: bool = False,
 ) -> list[float]:
-    """Seconds of each of `WARMUP_STEPS + TIMED_STEPS` SGD steps of a copy of ``model`` (compiled, as
-    the trainer compiles it, if asked) on random data; the model's weights are untouched."""
+    """Seconds of each of the measurement's SGD steps (`runtime.speed_cache.step_seconds`) of a copy
+    of ``model`` (compiled, as the trainer compiles it, if asked) on random data; the model's
+    weights are untouched."""
     net = copy.deepcopy(model).to(device).train()
     channels_last = next(net.parameters()).is_contiguous(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-3, momentum=0.9)
@@ -140,9 +142,8 @@ def step_times(
     if channels_last and images.dim() == 4:
         images = images.contiguous(memory_format=torch.channels_last)
     run = compile_net(net) if compiled else net
-    times = []
-    for _ in range(WARMUP_STEPS + TIMED_STEPS):
-        start = time.perf_counter()
+
+    def step() -> None:
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             out = run(images)
             logits = out[0] if isinstance(out, tuple) else out
@@ -150,7 +151,5 @@ def step_times(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return times
+
+    return step_seconds(step, device)
