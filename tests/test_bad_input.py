@@ -194,6 +194,7 @@ MUTATIONS = [
     ("methods.0", {"name": "random"}, "use [random] n"),
     ("methods.0.params", {"bogus": 1}, "methods[0].params"),
     ("methods.0.params", {"compile": "yes"}, 'compile must be "auto", true or false'),
+    ("methods.0.params", {"compile": 1}, 'compile must be "auto", true or false, got 1'),
     ("methods.0.params", {"arch_lr": math.inf}, "methods[0].params.arch_lr"),
     ("methods.0.label", "", "methods[0].label"),
     ("methods.0.budget", {"layers": 2}, "methods[0].budget"),

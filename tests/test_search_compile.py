@@ -146,9 +146,10 @@ def test_methods_whose_graph_changes_never_compile(method, splits, tmp_path, mon
     assert result.extra["compiled"] is False
 
 
-def test_a_bad_compile_setting_is_one_clear_error():
-    with pytest.raises(ConfigError, match=r'darts: compile must be "auto", true or false, got .yes.'):
-        search.get("darts", compile="yes")
+@pytest.mark.parametrize("setting", ["yes", "true", 1, 0, None])
+def test_a_bad_compile_setting_is_one_clear_error(setting):
+    with pytest.raises(ConfigError, match=r'darts: compile must be "auto", true or false, got '):
+        search.get("darts", compile=setting)
 
 
 def test_what_choosing_costs_is_part_of_the_search_cost(splits, tmp_path, monkeypatch):

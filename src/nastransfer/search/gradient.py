@@ -122,7 +122,7 @@ class GradientSearcher(Searcher):
     ) -> None:
         if order not in (1, 2):
             raise ConfigError(f"{self.name}: order must be 1 (first-order) or 2 (unrolled), got {order}")
-        if compile not in ("auto", True, False):
+        if not (compile == "auto" or isinstance(compile, bool)):  # 1 == True: not a setting
             raise ConfigError(f"{self.name}: compile must be \"auto\", true or false, got {compile!r}")
         if compile is True and not self.compilable:
             raise ConfigError(
