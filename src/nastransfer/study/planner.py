@@ -1,9 +1,10 @@
 """Expand a study config into its tasks: searches, random samples, and the evaluations they feed.
 
 `search`: source x method x seed. `sample`: the random baseline's n cells, seeds `seed .. seed+n-1`.
-`evaluate`: every found cell on its own source and every random cell on every source (when
-`evaluate.on_source`), and every cell on each target x protocol x eval seed. An evaluate task names
-its producer; its cell, and so the content key of the training, is known only once that has run.
+`evaluate`: every found cell on its own source and the first `random.source_cells` random cells (all by
+default) on every source (when `evaluate.on_source`), and every cell on each target x protocol x eval
+seed. An evaluate task names its producer; its cell, and so the content key of the training, is known
+only once that has run.
 `fidelity`: a `[fidelity]` section's proxies scoring its cells (`study.fidelity_plan`).
 """
 
@@ -62,17 +63,17 @@ def plan_study(study: ResolvedStudy) -> list[Task]:
         sample = Task.make("sample", {**drawn, "table": study.random_table} if study.random_table else drawn)
         tasks.append(sample)
         origin = {"method": "random", "source": "", "source_kind": "", "search_seed": seed}
-        for setting in all_source_settings + target_settings:
+        on_sources = all_source_settings if index < random.on_source else []
+        for setting in on_sources + target_settings:
             evaluations.append(_evaluate(study.space, sample, origin, setting))
     return tasks + evaluations + plan_fidelity(study)
 
 
 def _source_settings(study: ResolvedStudy, source: ResolvedSource) -> list[dict[str, Any]]:
-    """A cell on its source, once per source eval seed (none when `on_source` is off)."""
-    if source.setting is None:
-        return []
+    """A cell on its source, once per source protocol and eval seed (none when `on_source` is off)."""
     return [
-        _setting("source", source.name, source.data, source.setting, seed)
+        _setting("source", source.name, source.data, setting, seed)
+        for setting in source.settings
         for seed in study.config.evaluate.source_eval_seeds
     ]
 

@@ -24,7 +24,7 @@ def check_data(study: ResolvedStudy, where: str) -> None:
             _load(target.data, where, f"targets[{i}]")
             if any(_official(setting) for setting in target.settings):
                 _load_test_part(config.targets[i], where, f"targets[{i}]")
-    official = study.source_setting is not None and _official(study.source_setting)
+    official = any(_official(setting) for setting in study.source_settings)
     for i, (source, resolved) in enumerate(zip(config.sources, study.sources, strict=True)):
         if source.table is not None:
             continue

@@ -50,12 +50,12 @@ class ResolvedSetting:
 @dataclass(frozen=True)
 class ResolvedSource:
     """A source's name, kind (`dataset`, `proxy`, `table`), the data spec a worker loads, and how
-    cells are evaluated on it (None when `[evaluate] on_source` is off)."""
+    cells are evaluated on it, one setting per source protocol (none when `[evaluate] on_source` is off)."""
 
     name: str
     kind: str
     data: dict[str, Any]
-    setting: ResolvedSetting | None
+    settings: tuple[ResolvedSetting, ...]
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ class ResolvedStudy:
     methods: tuple[ResolvedMethod, ...]
     sources: tuple[ResolvedSource, ...]
     targets: tuple[ResolvedTarget, ...]
-    #: How found and random cells are evaluated on image sources (None: `on_source` off, or tables only).
-    source_setting: ResolvedSetting | None
+    #: How found and random cells are evaluated on image sources (empty: `on_source` off, or tables only).
+    source_settings: tuple[ResolvedSetting, ...]
     #: For a space that exists only through a table (NAS-Bench-Graph's): the table random cells come from.
     random_table: str | None
 
@@ -122,16 +122,20 @@ def resolve(config: StudyConfig, where: str = "<study>") -> ResolvedStudy:
 
     A budget or protocol that cannot be built is a ConfigError at its key of file `where`.
     """
-    on_source = config.evaluate.on_source and any(s.table is None for s in config.sources)
-    source_setting = None
-    if on_source:
-        overrides = config.evaluate.source_overrides
-        protocol = check_protocol(config.evaluate.source_protocol, overrides, where, "evaluate")
-        source_setting = ResolvedSetting(config.evaluate.source_protocol, overrides, protocol)
-    table_setting = ResolvedSetting(TABLE_PROTOCOL, {}, None) if config.evaluate.on_source else None
+    evaluate = config.evaluate
+    on_source = evaluate.on_source and any(s.table is None for s in config.sources)
+    source_settings: list[ResolvedSetting] = []
+    for name in evaluate.protocols if on_source else []:
+        overrides = {**evaluate.source_overrides, **evaluate.source_protocol_overrides.get(name, {})}
+        protocol = check_protocol(name, overrides, where, "evaluate")
+        source_settings.append(ResolvedSetting(name, overrides, protocol))
+    table_settings = (ResolvedSetting(TABLE_PROTOCOL, {}, None),) if evaluate.on_source else ()
     sources = tuple(
         ResolvedSource(
-            s.name, s.kind, data_spec(config, s), table_setting if s.table is not None else source_setting
+            s.name,
+            s.kind,
+            data_spec(config, s),
+            table_settings if s.table is not None else tuple(source_settings),
         )
         for s in config.sources
     )
@@ -140,7 +144,7 @@ def resolve(config: StudyConfig, where: str = "<study>") -> ResolvedStudy:
         methods=tuple(_method(config, i, where) for i in range(len(config.methods))),
         sources=sources,
         targets=tuple(_target(config, i, where) for i in range(len(config.targets))),
-        source_setting=source_setting,
+        source_settings=tuple(source_settings),
         random_table=space_table(config),
     )
 

@@ -26,6 +26,7 @@ from nastransfer.study.lock import run_lock
 from nastransfer.study.planner import plan_study
 from nastransfer.study.preflight import check_data
 from nastransfer.study.resolved import ResolvedStudy
+from nastransfer.study.schema import StudyConfig
 from nastransfer.study.store import STORE_NAME, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
 from nastransfer.study.work import network_key, sample_cell
@@ -141,11 +142,13 @@ def resolved_config(study: ResolvedStudy) -> dict[str, Any]:
     for target in study.targets:
         for setting in target.settings if not target.is_table else ():
             protocols[f"{target.name}/{setting.protocol}"] = setting.resolved.model_dump(mode="json")
-    if study.source_setting is not None:
-        protocols["sources"] = study.source_setting.resolved.model_dump(mode="json")
+    for setting in study.source_settings:
+        # one source protocol keeps the key it always had, so a resumed run reads the same file
+        key = "sources" if len(study.source_settings) == 1 else f"sources/{setting.protocol}"
+        protocols[key] = setting.resolved.model_dump(mode="json")
     return {
         "format_version": FORMAT_VERSION,
-        "config": study.config.model_dump(mode="json"),
+        "config": _config_record(study.config),
         "budgets": {m.method: m.budget for m in study.methods},
         "protocols": protocols,
     }
@@ -219,6 +222,20 @@ def _read_resolved(path: Path) -> dict[str, Any]:
     raise StoreError(
         f"{path}: {problem}; it is left as it is: restore it, or delete it to resume with the study file"
     )
+
+
+#: Config keys added after run directories were first written: left out of the record while unused, so
+#: those directories keep their identity and resume.
+_LATER_KEYS = {"evaluate": ("source_protocols", "source_protocol_overrides"), "random": ("source_cells",)}
+
+
+def _config_record(config: StudyConfig) -> dict[str, Any]:
+    record = config.model_dump(mode="json")
+    for section, keys in _LATER_KEYS.items():
+        for key in keys:
+            if record[section][key] in (None, {}):
+                del record[section][key]
+    return record
 
 
 def identity(resolved: dict[str, Any]) -> str:

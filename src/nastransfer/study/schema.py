@@ -92,10 +92,27 @@ class MethodConfig(_Section):
 
 
 class RandomConfig(_Section):
-    """The random-sampling baseline: `n` cells drawn with seeds `seed`, `seed + 1`, ..."""
+    """The random-sampling baseline: `n` cells drawn with seeds `seed`, `seed + 1`, ...
+
+    Every one is evaluated on every target; `source_cells` (default all) says how many of them, the
+    first ones, are also trained on every source: a table target's baseline of hundreds of cells costs
+    nothing, their source trainings would cost the most of the study.
+    """
 
     n: int = Field(default=0, ge=0, le=MAX_RANDOM)
     seed: Seed = 0
+    source_cells: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _at_most_n(self) -> RandomConfig:
+        if self.source_cells is not None and self.source_cells > self.n:
+            raise ValueError(f"source_cells ({self.source_cells}) is more than n ({self.n})")
+        return self
+
+    @property
+    def on_source(self) -> int:
+        """How many random cells are trained on every source."""
+        return self.n if self.source_cells is None else self.source_cells
 
 
 class TargetConfig(_DataFields):
@@ -115,12 +132,31 @@ class TargetConfig(_DataFields):
 
 
 class EvaluateConfig(_Section):
-    """Training every cell on its source too, so source and target rankings can be compared."""
+    """Training every cell on its source too, so source and target rankings can be compared.
+
+    `source_protocols` trains the cells on their sources under several protocols (the small-dataset
+    side of the protocol question), like a target's `protocols`; `source_protocol` names one.
+    """
 
     on_source: bool = True
     source_protocol: str = "cpu-mini"
+    source_protocols: list[str] | None = Field(default=None, min_length=1)
     source_overrides: dict[str, Any] = Field(default_factory=dict)
+    source_protocol_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     source_eval_seeds: list[Seed] = Field(default_factory=lambda: [0], min_length=1)
+
+    @model_validator(mode="after")
+    def _one_protocol_key(self) -> EvaluateConfig:
+        if self.source_protocols is not None and "source_protocol" in self.model_fields_set:
+            raise ValueError("give source_protocol or source_protocols, not both")
+        if self.source_protocols is not None and len(set(self.source_protocols)) < len(self.source_protocols):
+            raise ValueError("source_protocols names a protocol twice")
+        return self
+
+    @property
+    def protocols(self) -> list[str]:
+        """The protocols every cell is trained under on its source, base one first as given."""
+        return self.source_protocols if self.source_protocols is not None else [self.source_protocol]
 
 
 class ExecutorConfig(_Section):

@@ -111,8 +111,15 @@ def validate_references(config: StudyConfig, where: str, data: bool = True) -> N
             if name not in target.protocols:
                 raise fail(where, f"targets[{i}].protocol_overrides.{name}", f"{name!r} is not in protocols")
     if config.evaluate.on_source and any(s.table is None for s in config.sources):
-        check_override_fields(config.evaluate.source_overrides, where, "evaluate.source_overrides")
-        check_protocol(config.evaluate.source_protocol, {}, where, "evaluate")
+        evaluate = config.evaluate
+        check_override_fields(evaluate.source_overrides, where, "evaluate.source_overrides")
+        for name in evaluate.protocols:
+            check_protocol(name, {}, where, "evaluate")
+        for name, fields in evaluate.source_protocol_overrides.items():
+            check_override_fields(fields, where, f"evaluate.source_protocol_overrides.{name}")
+            if name not in evaluate.protocols:
+                key = f"evaluate.source_protocol_overrides.{name}"
+                raise fail(where, key, f"{name!r} is not a source protocol")
     for i, method in enumerate(config.methods):
         check_method(method, where, f"methods[{i}]")
 
