@@ -2,11 +2,20 @@
 
 `get(name, **options)` builds a searcher: the built-ins `darts` (first order; `darts2` or
 `order=2` for the unrolled second order), `pcdarts`, `gdas`, `pdarts`, `rsws` (random search
-with weight sharing) and `random` (the sampling baseline), plugins of the entry-point group
-`nastransfer.searchers`, or a `"module:Class"` path.
+with weight sharing), `random` (the sampling baseline), `zc` and `zc-rea` (training-free: a
+zero-cost predictor's best of sampled cells, or regularised evolution with it as fitness), plugins
+of the entry-point group `nastransfer.searchers`, or a `"module:Class"` path.
 """
 
-from nastransfer.search import darts, gdas, pcdarts, pdarts, random_sampling, rsws  # noqa: F401 (register)
+from nastransfer.search import (  # noqa: F401 (each module registers its searchers)
+    darts,
+    gdas,
+    pcdarts,
+    pdarts,
+    random_sampling,
+    rsws,
+    zero_cost,
+)
 from nastransfer.search.base import Searcher, SearchResult
 from nastransfer.search.budget import Budget
 from nastransfer.search.gradient import GradientSearcher, Hyper, Stage
