@@ -193,9 +193,24 @@ MUTATIONS = [
     ("methods.0.name", "os.path:../x", "methods[0].name"),
     ("methods.0", {"name": "random"}, "use [random] n"),
     ("methods.0.params", {"bogus": 1}, "methods[0].params"),
-    ("methods.0.params", {"compile": "yes"}, 'compile must be "auto", true or false'),
-    ("methods.0.params", {"compile": 1}, 'compile must be "auto", true or false, got 1'),
+    ("methods.0.params", {"compile": "yes"}, 'methods[0].params.compile: darts takes "auto", true or false'),
+    ("methods.0.params", {"compile": 1}, "methods[0].params.compile: darts takes \"auto\", true or false"),
     ("methods.0.params", {"arch_lr": math.inf}, "methods[0].params.arch_lr"),
+    # typed params: each searcher's schema names the parameter and what it allows
+    ("methods.0.params", {"lr": "fast"}, "methods[0].params.lr: darts takes a number in (0, 10]"),
+    ("methods.0.params", {"lr": -1.0}, "methods[0].params.lr: darts takes a number in (0, 10]"),
+    ("methods.0.params", {"lr": 1e308}, "methods[0].params.lr"),
+    ("methods.0.params", {"momentum": "x"}, "methods[0].params.momentum: darts takes a number in [0, 1)"),
+    ("methods.0.params", {"arch_betas": [2.0, 3.0]}, "methods[0].params.arch_betas"),
+    ("methods.0.params", {"arch_betas": [0.5]}, "methods[0].params.arch_betas: darts takes a list of 2"),
+    ("methods.0.params", {"nesterov": "yes"}, "methods[0].params.nesterov: darts takes true or false"),
+    ("methods.0.params", {"grad_clip": -1.0}, "methods[0].params.grad_clip"),
+    ("methods.0.params", {"weight_decay": True}, "methods[0].params.weight_decay"),
+    ("methods.0.params", {"order": 3}, "methods[0].params.order: darts takes 1 or 2"),
+    ("methods.0.params", {"device": "tpu"}, "methods[0].params.device: darts: unknown device 'tpu'"),
+    ("methods.0.params", {"device": 3}, "methods[0].params.device"),
+    ("methods.0.params", {"device": "mps"}, "methods[0].params.device: darts: unknown device 'mps'"),
+    ("methods.0.params", {"device": "cuda:7"}, "methods[0].params.device"),
     ("methods.0.label", "", "methods[0].label"),
     ("methods.0.budget", {"layers": 2}, "methods[0].budget"),
     ("methods.0.budget", {"cells": 2}, "methods[0].budget"),
@@ -483,9 +498,16 @@ ARGV = [
     (["search", "--method", "darts", "--source", "digits", "-o", "@S/s.json", "--space", "nope"], "nope"),
     (
         ["search", "--method", "rs", "--source", "digits", "-o", "@S/s.json", "--device", "cpu"],
-        "searcher 'rs' rejects its options (got an unexpected keyword argument 'device'",
+        "device: rs: unknown option 'device' (known: queries, report_every)",
     ),
     (["search", "--method", "darts", "--source", "digits", "-o", "@S/s.json", "--compile", "0"], "--compile"),
+    # one device check for every command that takes one, table and sampling methods included
+    (["search", "--method", "darts", "--source", "digits", "-o", "@S/s.json", "--device", "mps"], "--device"),
+    (["search", "--method", "random", "--source", "digits", "-o", "@S/s.json", "--device", "tpu"], "tpu"),
+    (["search", "--method", "rs", "--source", "digits", "-o", "@S/s.json", "--device", "tpu"], "--device"),
+    (["search", "--method", "darts", "--source", "digits", "-o", "@S/s.json", "--device", "cuda:7"], "cuda"),
+    (["train", "--genotype", "DARTS_V2", "--dataset", "digits", "--device", "meta"], "--device: unknown"),
+    (["train", "--genotype", "DARTS_V2", "--dataset", "digits", "--device", "cuda:7"], "--device"),
     (
         ["search", "--method", "gdas", "--source", "digits", "-o", "@S/s.json", "--compile", "true"],
         "gdas: compile = true would compile a new graph",
@@ -500,7 +522,7 @@ ARGV = [
 ]
 
 
-@pytest.mark.parametrize(("argv", "named"), ARGV, ids=[" ".join(a)[:60] for a, _ in ARGV])
+@pytest.mark.parametrize(("argv", "named"), ARGV, ids=[" ".join(a)[:80] for a, _ in ARGV])
 def test_bad_command_line(scratch, capsys, argv, named):
     expect_refused(scratch, capsys, argv, contains=named)
 

@@ -163,7 +163,7 @@ def test_budgets_live_on_the_searcher_classes():
 
 
 def test_registry_names_a_searcher_before_its_constructor_can_fail():
-    with pytest.raises(ConfigError, match="^darts2: order must be 1"):
+    with pytest.raises(ConfigError, match="^order: darts2 takes 1 or 2"):
         search.get("darts2", order=3)
     EchoSearcher().check("darts", Budget.paper("darts"))  # the interface's check accepts any budget
     with pytest.raises(ConfigError, match="is not a searcher: expected a subclass of"):

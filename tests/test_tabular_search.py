@@ -67,10 +67,10 @@ def test_graph_searches_stay_in_the_table_and_use_validation(tmp_path):
 
 
 def test_bad_searches_are_one_line_errors(nb201_table, tmp_path):
-    with pytest.raises(ConfigError, match="queries must be a positive integer"):
-        RandomSearch(queries=0)
+    with pytest.raises(ConfigError, match="^queries: rs takes an integer in \\[1, "):
+        table_searcher("rs", queries=0)
     with pytest.raises(ConfigError, match="sample_size"):
-        RegularizedEvolution(population=3, sample_size=5)
+        table_searcher("re", population=3, sample_size=5)
     with pytest.raises(ConfigError, match="unknown table search method"):
         table_searcher("bo")
     with pytest.raises(ConfigError, match="study space is 'darts'"):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from nastransfer.cli import MAX_SEED, check_output_file
+from nastransfer.cli import MAX_SEED, check_output_file, checked_device
 from nastransfer.errors import ConfigError
 
 
@@ -75,7 +75,7 @@ def search_command(
     check_output_file(output, "--output")
     if space not in space_names():
         raise ConfigError(f"--space {space!r} is not one of {', '.join(space_names())}")
-    options: dict[str, object] = {"device": device} if device else {}
+    options: dict[str, object] = {"device": checked_device(device)} if device else {}
     if compile_ is not None:
         choices = {"auto": "auto", "true": True, "false": False}
         if compile_ not in choices:

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nastransfer.cli import MAX_SEED, check_output_file
+from nastransfer.cli import MAX_SEED, check_output_file, checked_device
 
 
 def register(app: typer.Typer) -> None:
@@ -53,6 +53,7 @@ def train(
     )
 
     check_output_file(output, "--output")
+    checked_device(device)
     chosen = get_protocol(protocol, **parse_overrides(set_ or []))
     cell = load_genotype(genotype)
     if workdir is None:

@@ -3,7 +3,7 @@
 from nastransfer.atomic import atomic_write_bytes
 from nastransfer.runtime.checkpoint import CheckpointDir, load_checkpoint, save_checkpoint
 from nastransfer.runtime.cost import Cost, CostMeter
-from nastransfer.runtime.device import cache_dir, cpu_model, pick_device
+from nastransfer.runtime.device import cache_dir, check_device, cpu_model, pick_device
 from nastransfer.runtime.progress import progress
 from nastransfer.runtime.rng import capture_rng, restore_rng, seed_everything
 
@@ -14,6 +14,7 @@ __all__ = [
     "atomic_write_bytes",
     "cache_dir",
     "capture_rng",
+    "check_device",
     "cpu_model",
     "load_checkpoint",
     "pick_device",

@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from nastransfer.data import Splits
 from nastransfer.runtime import Cost
 from nastransfer.search.budget import Budget
+from nastransfer.search.params import Param
 from nastransfer.spaces import get_space, parse_any, space_of
 
 
@@ -66,6 +67,10 @@ class Searcher(ABC):
     #: The method's published search budget, read by `Budget.paper`, the study and the CLI; None for
     #: a method that publishes none (a budget must then give epochs, channels, layers and batch_size).
     paper_budget: ClassVar[Budget | None] = None
+    #: Every option the constructor takes, typed and bounded (`search.params.Param`); the registry
+    #: checks a study's `params` and the CLI's options against it before building the searcher.
+    #: None (a plugin that declares none): the constructor's signature is the only check.
+    params_schema: ClassVar[tuple[Param, ...] | None] = None
 
     def check(self, space: str, budget: Budget) -> None:  # noqa: B027 (a hook: most methods run any budget)
         """Raise a ConfigError for a budget this method cannot run, before anything runs (none here)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
@@ -34,6 +34,7 @@ from nastransfer.runtime import progress as progress_bar
 from nastransfer.search.base import Searcher, SearchResult
 from nastransfer.search.budget import Budget
 from nastransfer.search.inputs import SearchData, search_data
+from nastransfer.search.params import DEVICE, Param
 from nastransfer.search.speed import CompileSetting, SearchShape, search_compiles
 from nastransfer.search.unrolled import unrolled_arch_gradients
 from nastransfer.spaces import get_space
@@ -56,6 +57,31 @@ class Hyper:
     arch_lr: float = 3e-4
     arch_betas: tuple[float, float] = (0.5, 0.999)
     arch_weight_decay: float = 1e-3
+
+
+#: What a supernet method's `params` may set: each `Hyper` field, typed and bounded (learning rates
+#: at 10, far above any published one; Adam needs betas in [0, 1)), and the searcher's own options.
+GRADIENT_PARAMS: tuple[Param, ...] = (
+    Param("order", int, "1: first-order architecture gradients, 2: unrolled ones", choices=(1, 2)),
+    DEVICE,
+    Param(
+        "compile",
+        object,
+        "compile the supernet's steps; auto: where a measured compile repays within the search",
+        choices=("auto", True, False),
+    ),
+    Param("lr", float, "initial learning rate of the weights' SGD", low=0, high=10, open_low=True),
+    Param("lr_min", float, "final learning rate of the weights' cosine schedule", low=0, high=10),
+    Param("momentum", float, "SGD momentum of the weights", low=0, high=1, open_high=True),
+    Param("nesterov", bool, "Nesterov momentum for the weights"),
+    Param("weight_decay", float, "L2 weight decay of the weights", low=0, high=1),
+    Param("grad_clip", float, "norm the weights' gradients are clipped to", low=0, high=1e6, open_low=True),
+    Param("arch_lr", float, "Adam learning rate of the architecture", low=0, high=10, open_low=True),
+    Param(
+        "arch_betas", float, "Adam betas of the architecture", low=0, high=1, open_high=True, items=2
+    ),
+    Param("arch_weight_decay", float, "L2 weight decay of the architecture", low=0, high=1),
+)
 
 
 @dataclass(frozen=True)
@@ -116,24 +142,16 @@ class GradientSearcher(Searcher):
     #: Whether the supernet's forward keeps its graphs all search long, so `compile="auto"` may
     #: compile it (`search.speed`); False where each sample or epoch would compile a new graph.
     compilable = True
+    params_schema = GRADIENT_PARAMS
 
     def __init__(
         self, order: int = 1, device: str | None = None, compile: CompileSetting = "auto", **hyper: Any
     ) -> None:
-        if order not in (1, 2):
-            raise ConfigError(f"{self.name}: order must be 1 (first-order) or 2 (unrolled), got {order}")
-        if not (compile == "auto" or isinstance(compile, bool)):  # 1 == True: not a setting
-            raise ConfigError(f"{self.name}: compile must be \"auto\", true or false, got {compile!r}")
+        """Options as `params_schema` allows them (the registry checks each before this runs)."""
         if compile is True and not self.compilable:
             raise ConfigError(
                 f"{self.name}: compile = true would compile a new graph again and again during the "
                 "search (a sample or an epoch each); use \"auto\" or false"
-            )
-        known = {f.name for f in fields(Hyper)}
-        unknown = sorted(set(hyper) - known)
-        if unknown:
-            raise ConfigError(
-                f"{self.name}: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})"
             )
         self.order = order
         self.device = device

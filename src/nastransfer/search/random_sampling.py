@@ -12,6 +12,7 @@ from nastransfer.data import Splits
 from nastransfer.runtime import CostMeter
 from nastransfer.search.base import Searcher, SearchResult
 from nastransfer.search.budget import Budget
+from nastransfer.search.params import DEVICE
 from nastransfer.search.registry import register
 from nastransfer.spaces import get_space
 
@@ -40,6 +41,7 @@ class RandomSampling(Searcher):
 
     #: One cell drawn, nothing trained.
     paper_budget = Budget.queries(1)
+    params_schema = (DEVICE,)
 
     def __init__(self, device: str | None = None) -> None:
         self.device = device  # accepted like every searcher's; nothing runs on a device

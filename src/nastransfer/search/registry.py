@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from nastransfer.errors import ConfigError
 from nastransfer.search.base import Searcher
 from nastransfer.search.budget import REQUIRED_FIELDS, Budget
+from nastransfer.search.params import check_params
 
 ENTRY_POINT_GROUP = "nastransfer.searchers"
 _REGISTRY: dict[str, tuple[type[Searcher], dict[str, Any]]] = {}
@@ -116,14 +117,19 @@ def _build(cls: type[Searcher], name: str, options: dict[str, Any], keep_own_nam
     searcher = cls.__new__(cls)
     if not (keep_own_name and getattr(cls, "name", "")):
         searcher.name = name
-    _check_options(cls, name, options)
+    schema = getattr(cls, "params_schema", None)
+    if schema is not None:
+        check_params(schema, options, name)
+    else:
+        _check_options(cls, name, options)
     searcher.__init__(**options)
     return searcher
 
 
 def _check_options(cls: type[Searcher], name: str, options: dict[str, Any]) -> None:
     """A ConfigError naming the options `cls`'s constructor does not take (a CLI flag or a study's
-    params given to a searcher without it), before anything is built."""
+    params given to a searcher without it), before anything is built: what a searcher without a
+    `params_schema` gets."""
     signature = inspect.signature(cls.__init__)
     try:
         signature.bind(None, **options)

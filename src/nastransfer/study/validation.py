@@ -122,6 +122,18 @@ def validate_references(config: StudyConfig, where: str, data: bool = True) -> N
                 raise fail(where, key, f"{name!r} is not a source protocol")
     for i, method in enumerate(config.methods):
         check_method(method, where, f"methods[{i}]")
+        if config.executor.kind == "local" and method.params.get("device") is not None:
+            _check_device_here(method.params["device"], where, f"methods[{i}].params.device")
+
+
+def _check_device_here(device: str, where: str, path: str) -> None:
+    """A local study's tasks run on this machine: a device it lacks fails here, not in every task."""
+    from nastransfer.runtime import check_device
+
+    try:
+        check_device(device, here=True)
+    except ConfigError as err:
+        raise fail(where, path, err.problem) from None
 
 
 def _check_data(config: StudyConfig, where: str) -> None:
@@ -166,6 +178,8 @@ def check_method(method: MethodConfig, where: str, path: str) -> Searcher:
         raise fail(where, f"{path}.name", str(err)) from None
     try:
         return factory(**method.params)
+    except ConfigError as err:  # a parameter's own error names it: methods[i].params.lr
+        raise err.at(where, f"{path}.params") from None
     except NastransferError as err:
         raise fail(where, f"{path}.params", str(err)) from None
     except (TypeError, ValueError) as err:

@@ -20,7 +20,22 @@ import numpy as np
 from nastransfer.errors import ConfigError, DatasetError
 from nastransfer.runtime import CostMeter
 from nastransfer.search import Budget, Searcher, SearchResult, get, names, register, searcher_class
+from nastransfer.search.params import Param
 from nastransfer.tabular.tables import Table
+
+#: The cap on query counts: far above any table's size (NAS-Bench-Graph holds 26,206 cells).
+MAX_QUERIES = 10**8
+_TABLE_PARAMS = (
+    Param(
+        "queries",
+        int,
+        "table queries to spend; default: the budget's n_samples",
+        low=1,
+        high=MAX_QUERIES,
+        optional=True,
+    ),
+    Param("report_every", int, "queries between history records", low=1, high=MAX_QUERIES),
+)
 
 
 class _Tracker:
@@ -59,11 +74,10 @@ class TableSearcher(Searcher):
 
     #: 1000 table queries, whatever the method.
     paper_budget = Budget.queries(1000)
+    params_schema = _TABLE_PARAMS
 
     def __init__(self, queries: int | None = None, report_every: int = 10) -> None:
-        for label, value in (("queries", queries), ("report_every", report_every)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-                raise ConfigError(f"{self.name} {label} must be a positive integer, got {value!r}")
+        """Options as `params_schema` allows them (the registry checks each before this runs)."""
         self.queries, self.report_every = queries, report_every
 
     def check(self, space: str, budget: Budget) -> None:
@@ -126,12 +140,17 @@ class RandomSearch(TableSearcher):
 class RegularizedEvolution(TableSearcher):
     """Real et al. 2019: tournament selection of a parent, one mutation, and the oldest member dies."""
 
+    params_schema = (
+        *_TABLE_PARAMS,
+        Param("population", int, "cells alive at once", low=2, high=MAX_QUERIES),
+        Param("sample_size", int, "cells per tournament (at most the population)", low=2, high=MAX_QUERIES),
+    )
+
     def __init__(
         self, queries: int | None = None, population: int = 20, sample_size: int = 5, report_every: int = 10
     ) -> None:
         super().__init__(queries, report_every)
-        sizes_ok = isinstance(population, int) and isinstance(sample_size, int)
-        if not (sizes_ok and 2 <= sample_size <= population):
+        if sample_size > population:
             raise ConfigError(
                 f"{self.name} needs 2 <= sample_size <= population, got {sample_size} and {population}"
             )
