@@ -41,7 +41,7 @@ def test_same_seed_same_scores_and_a_table_with_a_sentence(capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--proxy", "zen"], "unknown zero-cost predictor 'zen'"),
+        (["--proxy", "nosuch"], "unknown zero-cost predictor 'nosuch'"),
         (["--proxy", "snip"], "snip needs a source dataset"),
         (["--proxy", "params", "--cells", "2"], "at least 3 cells"),
         (["--proxy", "params", "--space", "darts"], "holds nb201 cells, not darts cells"),

@@ -122,7 +122,11 @@ def test_report_has_the_proxy_fidelity_section(run_dir):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('predictors = ["synflow", "params"]', 'predictors = ["synflow", "zen"]', "unknown predictor 'zen'"),
+        (
+            'predictors = ["synflow", "params"]',
+            'predictors = ["synflow", "nosuch"]',
+            "unknown zero-cost predictor 'nosuch'",
+        ),
         ('predictors = ["synflow", "params"]', 'predictors = ["snip"]', "snip reads images"),
         ('source = "digits"\ncells = 3', 'source = "nope"\ncells = 3', "'nope' names no source of the study"),
         ('kind = "supernet"', 'kind = "table"', "needs cost_per_cell_s"),

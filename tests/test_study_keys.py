@@ -44,15 +44,15 @@ RECORDED = {
         "27e96e3a3d00c3f3510c27ddcf25f23d70a6965fe5e9432f294bd1571cfe51bd",
         "80496186edd788a8faf892f8e97fb9d3b5deda8acfb0ddcfd19724168a4c7064",
     ),
-    "nb201-proxies.toml": (
-        174,
-        "b16bb4aa9619b43e26ff75c2ed3f668ce6ea75c7f61a6be58561c041239b651c",
-        "d376884db14aa7981d8ddf726048f617cfe1edb11027b297a6f904aedaabbd38",
+    "nb201-proxies.toml": (  # re-recorded after adding the vote and learned proxies (its 174 keys kept)
+        177,
+        "6619c8785ff0ce6ecc5ed7bf9a99e36b89e8c50874556bfbcb817181d6a46f31",
+        "8ca42e747238e4aa62396075f8c45f3430149f98f24b6904420c221b09bda83d",
     ),
-    "nb201-transfer.toml": (
-        56,
-        "fc9777746abd06cb582ba6ef66a19f04f9b2548a96bef180a00fbc6bece63419",
-        "e4eb71fb9e02cc194f4b7303ee65fc80bda7d009ef74a86567c26ef8c8c8e420",
+    "nb201-transfer.toml": (  # re-recorded after adding zc and zc-rea (its 56 keys kept)
+        80,
+        "f8500d57386947e1bc9893857c58471d5de8bbf36a2819d31dcb86f4021f751e",
+        "0a9fef80d175bb0b47ea24afff07dc1a5bb76743add9c6e65c32361bd4d905d4",
     ),
     "quickstart.toml": (
         34,

@@ -17,7 +17,13 @@ def register(app: typer.Typer) -> None:
 
 def fidelity(
     target: Annotated[str, typer.Option(help="target ranking: a table, e.g. nb201:cifar10")],
-    proxy: Annotated[list[str], typer.Option(help="a zero-cost predictor (repeat the option for more)")],
+    proxy: Annotated[
+        list[str],
+        typer.Option(
+            help="a zero-cost predictor, a rank vote of several (vote:synflow,naswot or vote-mean:...) "
+            "or a model fitted on --labels cells (learned:synflow,naswot); repeat the option for more"
+        ),
+    ],
     space: Annotated[str, typer.Option(help="search space of the cells")] = "nb201",
     cells: Annotated[int, typer.Option(help="K: cells sampled from the table (all when K covers it)")] = 1000,
     seed: Annotated[int, typer.Option(help="seed of the cell sample, batches and initial weights")] = 0,
@@ -27,6 +33,9 @@ def fidelity(
     ] = None,
     batch_size: Annotated[int, typer.Option(help="images in the predictors' batch")] = 64,
     n_boot: Annotated[int, typer.Option(help="bootstrap resamples of the intervals")] = 1000,
+    labels: Annotated[
+        int, typer.Option(help="labelled cells a learned proxy is fitted on (it scores only the others)")
+    ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per (proxy, source)")] = False,
 ) -> None:
     """Kendall tau, Spearman rho and top-k overlap of each proxy against the target, with costs."""
@@ -38,6 +47,7 @@ def fidelity(
         recommendation,
     )
     from nastransfer.proxies import ZeroCostSetup, measure_zero_cost
+    from nastransfer.proxies.learned import LABELS_NOTE, is_learned
 
     frame = measure_zero_cost(
         space=space,
@@ -47,12 +57,17 @@ def fidelity(
         proxies=proxy,
         sources=source or [""],
         setup=ZeroCostSetup(batch_size=batch_size),
+        labels=labels,
         show_progress=None if not as_json else False,
     )
     proxies, truth = from_scores_frame(frame)
     table = fidelity_table(proxies, truth, n_boot=n_boot, seed=seed)
+    records = json_records(table)
+    for record in records:
+        if is_learned(record["proxy"]):
+            record |= {"labels": labels, "note": LABELS_NOTE}
     if as_json:
-        typer.echo(json.dumps(json_records(table), indent=2))
+        typer.echo(json.dumps(records, indent=2))
         return
     console = Console(highlight=False, soft_wrap=True)
     text = display_table(table)
@@ -61,3 +76,7 @@ def fidelity(
         view.add_row(*row)
     console.print(view)
     console.print(recommendation(table, proxies, truth, n_boot=n_boot, seed=seed))
+    if any(is_learned(name) for name in proxy):
+        console.print(
+            f"learned proxies: fitted on {labels} labelled cells, scored on the others; {LABELS_NOTE}"
+        )

@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from nastransfer import predictors
 from nastransfer.data import load_dataset
-from nastransfer.proxies.cells import choose_cells, table_input, target_scores, target_table
-from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
+from nastransfer.proxies.cells import choose_cells, target_scores, target_table
+from nastransfer.proxies.learned import DEFAULT_LABELS, check_labels, is_learned
+from nastransfer.proxies.zero_cost import ZeroCostSetup, needs_data, proxy_scores
 from nastransfer.runtime import progress
 
 SCORE_COLUMNS = ("cell", "genotype", "proxy", "source", "score", "target", "cost_s", "target_name")
@@ -57,23 +57,35 @@ def measure_zero_cost(
     proxies: Sequence[str],
     sources: Sequence[str] = ("",),
     setup: ZeroCostSetup | None = None,
+    labels: int = DEFAULT_LABELS,
     show_progress: bool | None = None,
 ) -> pd.DataFrame:
-    """The scores frame of each zero-cost predictor in `proxies` on each source (\"\": data-free)."""
+    """The scores frame of each zero-cost proxy in `proxies` (a predictor, a vote, a learned model
+    fitted on `labels` of the cells) on each source (\"\": data-free)."""
     table = target_table(target, space)
     chosen = choose_cells(table, cells, seed)
     truth = target_scores(table, chosen)
     setup = setup or ZeroCostSetup()
-    for proxy in proxies:
-        predictors.get(proxy)  # an unknown name fails before any data is read
+    for proxy in proxies:  # a bad name or label count fails before any data is read
+        needs_data(proxy)
+        if is_learned(proxy):
+            check_labels(labels, len(chosen))
     parts = []
     total = len(sources) * len(proxies) * len(chosen)
     with progress(total, "zero-cost proxies", enabled=show_progress) as update:
         for source in sources:
             dataset = load_dataset(source) if source else None
             for proxy in proxies:
-                scores, cost = zero_cost_scores(
-                    proxy, chosen, dataset, setup, target_input=table_input(target), seed=seed, on_cell=update
+                scored, scores, cost = proxy_scores(
+                    proxy,
+                    chosen,
+                    dataset,
+                    setup,
+                    space=space,
+                    target=target,
+                    seed=seed,
+                    labels=labels,
+                    on_cell=update,
                 )
-                parts.append(scores_frame(chosen, truth, proxy, source, scores, cost.device_s, target))
+                parts.append(scores_frame(scored, truth, proxy, source, scores, cost.device_s, target))
     return pd.concat(parts, ignore_index=True)

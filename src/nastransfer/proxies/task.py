@@ -1,7 +1,8 @@
 """One fidelity task of a study: one proxy scoring a list of cells, returned as plain data.
 
 A task spec holds `space`, `target` (a table), `seed`, `cells` (genotype texts) and `proxy`:
-`{"kind": "zero-cost", "predictor", "source", "batch_size", "net"}`, `{"kind": "train",
+`{"kind": "zero-cost", "predictor", "source", "batch_size", "net"}` (a predictor, a vote, or a
+learned proxy with its `labels`: it returns only the cells it did not fit on), `{"kind": "train",
 "source", "protocol", "overrides"}`, `{"kind": "supernet", "source", "budget"}` or `{"kind":
 "table", "table", "cost_per_cell_s"}` (another table's ranking; its cost is a stated stand-in).
 `source` is a study data spec (resolved by the caller's `load_data`) or None (data-free).
@@ -15,10 +16,11 @@ from typing import Any
 
 from nastransfer.data import Dataset, paper_splits
 from nastransfer.errors import ConfigError
-from nastransfer.proxies.cells import table_input, target_scores, target_table
+from nastransfer.proxies.cells import target_scores, target_table
+from nastransfer.proxies.learned import DEFAULT_LABELS
 from nastransfer.proxies.short_train import short_training_scores
 from nastransfer.proxies.weight_sharing import weight_sharing_scores
-from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
+from nastransfer.proxies.zero_cost import ZeroCostSetup, proxy_scores
 from nastransfer.runtime import Cost, CostMeter
 from nastransfer.spaces import get_space
 
@@ -32,8 +34,8 @@ def run_proxy_task(
     """Score the spec's cells with its proxy: {cells, genotypes, scores, targets, cost}."""
     table = target_table(spec["target"], spec["space"])
     cells = [get_space(table.space).parse(text) for text in spec["cells"]]
+    cells, scores, cost = _scores(spec, cells, workdir, load_data)
     truth = target_scores(table, cells)
-    scores, cost = _scores(spec, cells, workdir, load_data)
     return {
         "cells": [c.key for c in cells],
         "genotypes": [str(c) for c in cells],
@@ -45,15 +47,31 @@ def run_proxy_task(
 
 def _scores(
     spec: dict[str, Any], cells: list[Any], workdir: Path, load_data: Callable[[dict], Dataset]
+) -> tuple[list[Any], list[float], Cost]:
+    """(the cells scored: all but a learned proxy's labelled ones, their scores, the cost)."""
+    proxy = spec["proxy"]
+    if proxy["kind"] == "zero-cost":
+        source = load_data(proxy["source"]) if proxy.get("source") else None
+        setup = ZeroCostSetup(batch_size=proxy["batch_size"], net=dict(proxy["net"]))
+        labels = proxy.get("labels", DEFAULT_LABELS)
+        return proxy_scores(
+            proxy["predictor"],
+            cells,
+            source,
+            setup,
+            space=spec["space"],
+            target=spec["target"],
+            seed=int(spec["seed"]),
+            labels=labels,
+        )
+    return (cells, *_other_scores(spec, cells, workdir, load_data))
+
+
+def _other_scores(
+    spec: dict[str, Any], cells: list[Any], workdir: Path, load_data: Callable[[dict], Dataset]
 ) -> tuple[list[float], Cost]:
     proxy, seed = spec["proxy"], int(spec["seed"])
     kind = proxy["kind"]
-    if kind == "zero-cost":
-        source = load_data(proxy["source"]) if proxy.get("source") else None
-        setup = ZeroCostSetup(batch_size=proxy["batch_size"], net=dict(proxy["net"]))
-        return zero_cost_scores(
-            proxy["predictor"], cells, source, setup, target_input=table_input(spec["target"]), seed=seed
-        )
     if kind == "train":
         source = load_data(proxy["source"])
         return short_training_scores(

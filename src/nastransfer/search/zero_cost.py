@@ -36,6 +36,7 @@ from nastransfer.errors import ConfigError, DatasetError
 from nastransfer.runtime import CostMeter
 from nastransfer.search.base import Searcher, SearchResult
 from nastransfer.search.budget import Budget
+from nastransfer.search.params import DEVICE, Param
 from nastransfer.search.random_sampling import sample_cells
 from nastransfer.search.registry import register
 from nastransfer.spaces import get_space
@@ -61,28 +62,36 @@ def first_batch(view: Dataset, batch_size: int, seed: int, image_size: int | Non
     return predictors.Batch(x, y)
 
 
-def check_predictor(name: Any, method: str) -> str:
-    """`name` if it is a registered predictor or a vote of them, else a ConfigError naming `method`."""
-    if not isinstance(name, str):
-        raise ConfigError(f"{method}: predictor must be a predictor's name or a vote, got {name!r}")
+def predictor_problem(name: str) -> str | None:
+    """What is wrong with `name` as a search's fitness (None: a registered predictor or a vote)."""
     if name.startswith("learned:"):
-        raise ConfigError(
-            f"{method}: a learned proxy needs the target's labels; a search sees only its source"
-        )
+        return "a learned proxy needs the target's labels; a search sees only its source"
     try:
         predictors.parse_vote(name) if predictors.is_vote(name) else predictors.get(name)
     except ConfigError as err:
-        raise ConfigError(f"{method}: {err}") from None
-    return name
+        return str(err)
+    return None
+
+
+PREDICTOR = Param(
+    "predictor",
+    str,
+    "the fitness: a zero-cost predictor or a rank vote of several (vote:naswot,synflow)",
+    check=predictor_problem,
+)
+#: Far above the released population (10); a tournament may draw one member several times.
+MAX_POPULATION = 100_000
 
 
 class ZeroCostSearcher(Searcher):
     """What `zc` and `zc-rea` share: the predictor, the source batch and the networks it scores."""
 
     paper_budget = NASWOT_BUDGET
+    params_schema = (PREDICTOR, DEVICE)
 
     def __init__(self, predictor: str = "naswot", device: str | None = None) -> None:
-        self.predictor = check_predictor(predictor, self.name or "zc")
+        """Options as `params_schema` allows them (the registry checks each before this runs)."""
+        self.predictor = predictor
         self.device = device  # accepted like every searcher's; predictors score on the CPU
 
     def check(self, space: str, budget: Budget) -> None:
@@ -179,6 +188,14 @@ class ZeroCostEvolution(ZeroCostSearcher):
     """Regularised evolution with the predictor (or vote) as fitness and `n_samples` predictor calls."""
 
     paper_budget = NASWOT_BUDGET.replace(n_samples=REA_POPULATION + REA_CYCLES)
+    params_schema = (
+        PREDICTOR,
+        Param("population", int, "cells alive at once", low=1, high=MAX_POPULATION),
+        Param(
+            "sample_size", int, "cells drawn (with replacement) per tournament", low=1, high=MAX_POPULATION
+        ),
+        DEVICE,
+    )
 
     def __init__(
         self,
@@ -188,9 +205,12 @@ class ZeroCostEvolution(ZeroCostSearcher):
         device: str | None = None,
     ) -> None:
         super().__init__(predictor, device)
-        for label, value in (("population", population), ("sample_size", sample_size)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{self.name}: {label} must be a positive integer, got {value!r}")
+        relative = [c for c in _components(predictor) if getattr(predictors.get(c), "relative", False)]
+        if relative:  # its score of a cell changes with every cell scored after it
+            raise ConfigError(
+                f"{self.name}: {relative[0]} ranks each cell among the cells scored with it; "
+                "evolve with a vote of its components instead, or search with zc"
+            )
         self.population, self.sample_size = population, sample_size
 
     def run(self, space, budget, seed, score):

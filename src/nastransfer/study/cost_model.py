@@ -327,6 +327,20 @@ def search_finish(
     return StepCost(seconds * budget.batch_size / batch)
 
 
+def zero_cost_call(
+    searcher: Any, space: str, budget: Any, shape: DataShape, threads: int
+) -> dict[str, float]:
+    """Device-seconds of one predictor call of a training-free search (`search.zero_cost`), timed on
+    synthetic images of `shape` with the workers' threads."""
+    import torch
+
+    from nastransfer.data import Splits
+
+    with torch_threads(threads), torch.random.fork_rng(devices=[]):
+        images = _images(shape, max(budget.batch_size, shape.classes))
+        return {"per_call_s": searcher.seconds_per_call(space, Splits(images, images, images), budget)}
+
+
 class _ShapeOnly:
     """What `Searcher.build` reads of its data: classes, channels, image size."""
 

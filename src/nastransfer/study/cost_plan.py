@@ -1,7 +1,8 @@
 """What a study will cost before it runs: each task's device-seconds, totals, and wall time on the workers.
 
 A search costs its stages' epochs x (steps per epoch x seconds per step + the epoch's overhead) plus
-its final derivation; a training costs its epochs x (training steps + test batches); table look-ups
+its final derivation; a training-free search its predictor calls x one call's measured seconds; a
+training costs its epochs x (training steps + test batches); table look-ups
 and random draws cost nothing. Steps per epoch come from the budget or protocol and the sizes of
 the data splits (the dataset is read if it is here, else its published size is used); seconds per
 step come from `cost_model` (measured here, or from FLOPs for a GPU this machine lacks). A trained
@@ -42,6 +43,7 @@ from nastransfer.study.cost_model import (
     supernet_macs_parts,
     train_macs_dict,
     train_steps_dict,
+    zero_cost_call,
 )
 from nastransfer.study.fidelity_config import SUPERNET, TRAIN, ZERO_COST
 from nastransfer.study.fidelity_plan import KIND as FIDELITY
@@ -366,11 +368,14 @@ class _Estimator:
     def _search(self, spec: dict[str, Any]) -> float:
         from nastransfer.search import Budget
         from nastransfer.search.gradient import GradientSearcher
+        from nastransfer.search.zero_cost import ZeroCostSearcher
         from nastransfer.study.work import make_searcher
 
         if spec["data"]["kind"] == "table":
             return 0.0
         searcher = make_searcher(spec["searcher"], spec["params"])
+        if isinstance(searcher, ZeroCostSearcher):
+            return self._zero_cost_search(spec, searcher)
         if not isinstance(searcher, GradientSearcher):
             if spec["searcher"] != "random":
                 self.notes.append(f"search {spec['method']!r}: not a supernet method; costed as 0")
@@ -392,6 +397,23 @@ class _Estimator:
         return total + self._search_finish(
             searcher, spec, budget, shape, min(VAL_BATCHES, val // budget.batch_size)
         )
+
+    def _zero_cost_search(self, spec: dict[str, Any], searcher: Any) -> float:
+        """A training-free search: its predictor calls (`n_samples`) x one call's measured seconds."""
+        from nastransfer.search import Budget
+
+        budget = Budget.from_dict(spec["budget"])
+        searcher.check(spec["space"], budget)
+        if not self.measured:
+            note = f"search {spec['method']!r}: predictors not timed for an absent GPU; costed as 0"
+            if note not in self.notes:
+                self.notes.append(note)
+            return 0.0
+        shape = self.sizes(spec["data"]).shape
+        key = _search_shape(spec, budget, shape) | {"per_call": True}
+        args = (searcher, spec["space"], budget, shape, self.threads)
+        found = self.cache.get(self.machine, key, Measurement(zero_cost_call, args, {"per_call_s": 0.0}))
+        return budget.n_samples * found["per_call_s"]
 
     def _search_step(self, searcher, spec, budget, stage: int, arch: bool, shape: DataShape) -> StepCost:
         key = _search_shape(spec, budget, shape) | {"stage": stage, "arch": arch}

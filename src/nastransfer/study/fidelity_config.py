@@ -1,5 +1,8 @@
 """The `[fidelity]` section of a study: K cells of a target table scored by cheap proxies.
 
+A zero-cost proxy's `predictors` may name votes (`vote:synflow,naswot`) and learned models
+(`learned:synflow,naswot`, fitted on `labels` of the proxy's cells and scoring the others).
+
 A study with this section measures how well each proxy ranks the cells as the target does (see
 `analysis.fidelity`). Proxies name their data by a `[[sources]]` entry (a dataset, a proxy set of
 one, or a table), so data is declared and checked once; `cells` caps a costly proxy to the first
@@ -10,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from nastransfer.errors import ConfigError
 from nastransfer.study.checks import check_protocol, check_table, fail
@@ -35,6 +38,16 @@ class FidelityProxyConfig(_Strict):
     overrides: dict[str, Any] = Field(default_factory=dict)
     budget: dict[str, Any] = Field(default_factory=dict)
     cost_per_cell_s: float | None = Field(default=None, ge=0)
+    #: Labelled cells a `learned:...` predictor is fitted on (None: 100, NAS-Bench-Suite-Zero's).
+    labels: int | None = Field(default=None, ge=2)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_labels(self, handler: Any) -> dict[str, Any]:
+        """`labels` only where given: studies without learned proxies keep their resolved identity."""
+        record = handler(self)
+        if record.get("labels", 0) is None:
+            del record["labels"]
+        return record
 
     @model_validator(mode="after")
     def _fields_of_kind(self) -> FidelityProxyConfig:
@@ -44,6 +57,8 @@ class FidelityProxyConfig(_Strict):
             raise ValueError(f"predictors only apply to zero-cost proxies, not {self.kind}")
         if self.kind != ZERO_COST and not self.source:
             raise ValueError(f"a {self.kind} proxy needs a source")
+        if self.labels is not None and not any(p.startswith("learned:") for p in self.predictors):
+            raise ValueError("labels only apply to learned predictors (learned:a,b)")
         if self.kind == TABLE and self.cost_per_cell_s is None:
             raise ValueError("a table proxy needs cost_per_cell_s (a stated stand-in: tables hold no cost)")
         return self
@@ -76,7 +91,8 @@ class FidelityConfig(_Strict):
 
 def check_fidelity(config: Any, where: str) -> None:
     """Every name a `[fidelity]` section uses: target table, sources, predictors, protocols, budgets."""
-    from nastransfer import predictors
+    from nastransfer.proxies.learned import DEFAULT_LABELS, check_labels, is_learned
+    from nastransfer.proxies.zero_cost import needs_data
     from nastransfer.search import Budget
 
     section = config.fidelity
@@ -91,10 +107,15 @@ def check_fidelity(config: Any, where: str) -> None:
         if is_table != (proxy.kind == TABLE):
             raise fail(where, f"{path}.source", f"a {proxy.kind} proxy cannot use source {proxy.source!r}")
         for j, name in enumerate(proxy.predictors):
-            if name not in predictors.names():
-                known = ", ".join(predictors.names())
-                raise fail(where, f"{path}.predictors[{j}]", f"unknown predictor {name!r} (known: {known})")
-            if not proxy.source and predictors.get(name).needs_data:
+            try:
+                reads_images = needs_data(name)
+                if is_learned(name):
+                    check_labels(
+                        proxy.labels or DEFAULT_LABELS, min(proxy.cells or section.cells, section.cells)
+                    )
+            except ConfigError as err:
+                raise fail(where, f"{path}.predictors[{j}]", str(err)) from None
+            if not proxy.source and reads_images:
                 raise fail(where, f"{path}.predictors[{j}]", f"{name} reads images: give the proxy a source")
         if proxy.kind == TRAIN:
             check_protocol(proxy.protocol, proxy.overrides, where, f"{path}.protocol")

@@ -2,7 +2,9 @@
 
 Zero-cost predictors score `chunk` cells per task (a resumed run redoes at most one chunk), short
 trainings one cell per task (they run in parallel and resume cell by cell), a supernet or a table
-all its cells in one task (the supernet checkpoints each epoch in its work directory).
+all its cells in one task (the supernet checkpoints each epoch in its work directory), and so do a
+vote, a learned proxy and a predictor released as a rank aggregate (a cell's score depends on the
+others).
 """
 
 from __future__ import annotations
@@ -21,8 +23,14 @@ KIND = "fidelity"
 def proxy_specs(proxy: FidelityProxyConfig, source: dict[str, Any] | None) -> list[dict[str, Any]]:
     """What a worker needs to run the proxy (one spec per predictor of a zero-cost proxy)."""
     if proxy.kind == ZERO_COST:
+        from nastransfer.proxies.learned import DEFAULT_LABELS, is_learned
+
         common = {"kind": ZERO_COST, "source": source, "batch_size": proxy.batch_size, "net": proxy.net}
-        return [{**common, "name": name, "predictor": name} for name in proxy.predictors]
+        labels = {"labels": proxy.labels or DEFAULT_LABELS}  # in learned specs alone: others keep their keys
+        return [
+            {**common, "name": name, "predictor": name, **(labels if is_learned(name) else {})}
+            for name in proxy.predictors
+        ]
     if proxy.kind == TRAIN:
         name = f"train:{proxy.protocol}"
         return [
@@ -71,10 +79,14 @@ def _proxy_tasks(
     proxy: FidelityProxyConfig, source: dict[str, Any] | None, cells: list[str], chunk: int, common: dict
 ) -> list[Task]:
     """The proxy's tasks over its first `cells` of the sample, `chunk` (or 1, or all) cells each."""
+    from nastransfer.proxies.zero_cost import is_set_proxy
+
     chosen = cells[: proxy.cells or len(cells)]
-    size = {ZERO_COST: chunk, TRAIN: 1}.get(proxy.kind, len(chosen))
     tasks = []
     for spec in proxy_specs(proxy, source):
+        size = {ZERO_COST: chunk, TRAIN: 1}.get(proxy.kind, len(chosen))
+        if proxy.kind == ZERO_COST and is_set_proxy(spec["predictor"]):
+            size = len(chosen)  # its cells are ranked (or fitted) together
         for start in range(0, len(chosen), size):
             tasks.append(Task.make(KIND, {**common, "cells": chosen[start : start + size], "proxy": spec}))
     return tasks
