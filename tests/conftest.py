@@ -75,3 +75,12 @@ def tiny_study():
         )
 
     return text
+
+
+@pytest.fixture
+def float64_default():
+    """Tiny nets in float64 for exact comparisons; restored so other tests see float32."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)

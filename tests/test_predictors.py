@@ -10,18 +10,12 @@ from torch import nn
 
 from nastransfer import predictors
 from nastransfer.errors import ConfigError
+from nastransfer.nets import build_eval_net
 from nastransfer.predictors import Batch
 from nastransfer.predictors.jacob_cov import EPSILON, correlation_score
 from nastransfer.spaces import nb201
 
-
-@pytest.fixture(autouse=True)
-def float64_default():
-    """Tiny nets in float64 for exact comparisons; restored so other test files see float32."""
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_default_dtype(previous)
+pytestmark = pytest.mark.usefixtures("float64_default")  # tiny nets in float64 (conftest)
 
 
 def linear_net(*weights: np.ndarray, relu: bool = False) -> nn.Module:
@@ -55,12 +49,17 @@ def softmax_grad(w: np.ndarray, b: Batch) -> np.ndarray:
     return p.T @ x / len(x)
 
 
+AZ_NAS = ["az_nas", "az_expressivity", "az_progressivity", "az_trainability", "az_complexity"]
+
+
 def test_registry_lists_every_predictor():
     assert predictors.names() == sorted(
         ["synflow", "snip", "grad_norm", "grasp", "fisher", "jacob_cov", "naswot", "params", "flops"]
+        + ["zico", "meco", "swap", "swap_reg", "zen", "tenas", "tenas_ntk", "tenas_lr", *AZ_NAS]
     )
     data_free = {n for n in predictors.names() if not predictors.get(n).needs_data}
-    assert data_free == {"synflow", "params", "flops"}
+    assert data_free == {"synflow", "params", "flops", "zen", *AZ_NAS}
+    assert {n for n in predictors.names() if predictors.get(n).relative} == {"az_nas", "tenas"}
 
 
 def test_synflow_of_a_linear_chain_is_depth_times_the_path_sum():
@@ -153,16 +152,29 @@ def test_params_and_flops_count_the_linear_layers():
     assert predictors.get("flops").score(net, batch()) == W1.size + W2.size  # one MAC per weight
 
 
-@pytest.mark.parametrize("name", ["snip", "grad_norm", "grasp", "fisher", "jacob_cov", "naswot", "synflow"])
+#: Predictors that read the batch in order; they ignore any order that keeps what they read.
+READS_IN_ORDER = {"meco": "the first image only", "zico": "the two halves as two batches"}
+
+
+@pytest.mark.parametrize("name", predictors.names())
 def test_scoring_leaves_the_weights_alone_and_ignores_batch_order(name):
-    rng = np.random.default_rng(1)
-    net = linear_net(rng.normal(size=(16, 4)), rng.normal(size=(3, 16)), relu=True)
+    torch.manual_seed(0)
+    net = nb201_net(
+        nb201.Arch(("nor_conv_3x3", "skip_connect", "nor_conv_1x1", "avg_pool_3x3", "none", "nor_conv_3x3"))
+    )
     weights = [p.clone() for p in net.parameters()]
-    b = batch(n=8)
-    perm = torch.arange(7, -1, -1)
-    a = predictors.get(name).score(net, b)
-    assert predictors.get(name).score(net, Batch(b.inputs[perm], b.targets[perm])) == pytest.approx(a)
+    b = batch(n=8, shape=(1, 8, 8))
+    # reversed, or (first image kept, each half permuted within itself) for those reading in order
+    perm = torch.tensor([0, 3, 1, 2, 6, 4, 7, 5]) if name in READS_IN_ORDER else torch.arange(7, -1, -1)
+    torch.manual_seed(1)
+    a = predictors.get(name).measure(net, b)
+    torch.manual_seed(1)
+    assert predictors.get(name).measure(net, Batch(b.inputs[perm], b.targets[perm])) == pytest.approx(a)
     assert all(torch.equal(w, p) for w, p in zip(weights, net.parameters(), strict=True))
+
+
+def nb201_net(arch: nb201.Arch) -> nn.Module:
+    return build_eval_net(arch, C=2, N=1, num_classes=3, in_channels=1)
 
 
 def test_nb201_cells_score_finite_and_same_seed_same_scores():
@@ -180,8 +192,8 @@ def test_nb201_cells_score_finite_and_same_seed_same_scores():
 
 
 def test_bad_input_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown zero-cost predictor 'zen'"):
-        predictors.get("zen")
+    with pytest.raises(ConfigError, match="unknown zero-cost predictor 'zen-nas'"):
+        predictors.get("zen-nas")
     with pytest.raises(ConfigError, match="inputs must be"):
         Batch(torch.zeros(3, 4), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ConfigError, match="targets must be 3 integer labels"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -43,14 +44,61 @@ class Batch:
 
 
 class Predictor(ABC):
-    """Scores an untrained network; `needs_data` is False when only the input shape matters."""
+    """Scores an untrained network; `needs_data` is False when only the input shape matters.
+
+    Every predictor scores a set of cells as `combine([measure(net, batch) for each cell])`
+    (`cells.score_cells` does so): for most, `measure` is `{name: score}` and `combine` reads it
+    back. A `relative` predictor (`RankedPredictor`) is released as a rank aggregate, so a cell's
+    score depends on the cells scored with it: a caller compares only scores of one `combine`.
+    """
 
     name: str = ""
     needs_data: bool = True
+    relative: bool = False
 
     @abstractmethod
     def score(self, net: nn.Module, batch: Batch) -> float:
         """The score of `net` (its BatchNorm running statistics may change; its weights do not)."""
+
+    def measure(self, net: nn.Module, batch: Batch) -> dict[str, float]:
+        """What one cell contributes to `combine`: its score."""
+        return {self.name: self.score(net, batch)}
+
+    def combine(self, rows: list[dict[str, float]]) -> list[float]:
+        """The scores of the cells whose `measure` rows these are, in order."""
+        return [row[self.name] for row in rows]
+
+
+class RankedPredictor(Predictor):
+    """A predictor released as a rank aggregate of per-cell components (AZ-NAS, TE-NAS).
+
+    `measure` gives one cell's component values (each also a predictor of its own), `combine` ranks
+    each component over all the rows and aggregates the ranks. So the rows of every cell to be
+    compared must reach one `combine`: a chunked measurement keeps the rows and combines once.
+    """
+
+    relative = True
+
+    def score(self, net: nn.Module, batch: Batch) -> float:
+        raise ConfigError(
+            f"{self.name} ranks each cell among the cells scored with it: score the set together "
+            "(predictors.score_cells) or combine the measure rows of all of them"
+        )
+
+    @abstractmethod
+    def measure(self, net: nn.Module, batch: Batch) -> dict[str, float]:
+        """One cell's component values, keyed by the component predictors' names."""
+
+    @abstractmethod
+    def combine(self, rows: list[dict[str, float]]) -> list[float]:
+        """Each cell's aggregate of its components' ranks over `rows` (higher: better)."""
+
+
+def component_values(rows: list[dict[str, float]], components: tuple[str, ...]) -> np.ndarray:
+    """(components, cells) array of the rows' component values, for a rank aggregation."""
+    if not rows:
+        raise ConfigError("a rank aggregate needs at least one scored cell")
+    return np.array([[row[c] for row in rows] for c in components], dtype=np.float64)
 
 
 def logits(net: nn.Module, x: torch.Tensor) -> torch.Tensor:
