@@ -82,13 +82,17 @@ def test_learned_never_scores_a_cell_it_was_fitted_on():
         read.append(name)
         return [float(i * (1 + len(name))) for i in range(12)], Cost(0.0, 1.0, 0.0, "cpu")
 
-    scored, scores, cost = learned_scores("learned:synflow", cells, targets, score, labels=5, seed=4)
+    scored, scores, cost = learned_scores(
+        "learned:synflow", cells, targets, score, labels=5, seed=4, model="ridge"
+    )
     fitted = {cells[i].key for i in labelled_cells(12, 5, 4)}
     assert len(fitted) == 5 and len(scored) == len(scores) == 7
     assert not fitted & {c.key for c in scored}
     assert read == ["synflow", "params", "flops"] and cost.device_s >= 3.0
-    # Every feature ranks the cells as the targets do: the fitted model keeps that order.
+    # Every feature ranks the cells as the targets do: the fitted linear model keeps that order.
     assert np.all(np.diff(scores) > 0)
+    _, boosted, _ = learned_scores("learned:synflow", cells, targets, score, labels=5, seed=4)
+    assert len(boosted) == 7 and np.all(np.diff(boosted) >= 0)  # the default model: boosted trees
 
 
 @pytest.mark.parametrize("labels", [1, 10, 12, True])

@@ -8,11 +8,11 @@ predictors and by `params` and `flops`, each becomes a feature as its rank among
 (their table accuracy the label) predicts the accuracy of the others, and only those are scored;
 the K training cells have no score, so a fidelity statistic never sees a cell the model was fitted on.
 
-Models: `ridge` (scikit-learn's `Ridge` on standardised features) and `gbm` (scikit-learn's
-`GradientBoostingRegressor`, its defaults); `ridge` is the default (docs/methods.md has the
-measured comparison). The cost is that of every predictor on every cell (training cells
-included) and of the fit; no table here holds its cells' training cost, so the K labels are not
-priced, and a measurement says so (`LABELS_NOTE`).
+Models: `gbm` (scikit-learn's `GradientBoostingRegressor`, its defaults, seeded), the default,
+and `ridge` (scikit-learn's `Ridge` on standardised features): gbm ranked held-out cells better
+in `benchmarks/bench_learned.py` (docs/methods.md has the figures). The cost is that of every
+predictor on every cell (training cells included) and of the fit; no table here holds its
+cells' training cost, so the K labels are not priced, and a measurement says so (`LABELS_NOTE`).
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def learned_scores(
     *,
     labels: int = DEFAULT_LABELS,
     seed: int = 0,
-    model: str = "ridge",
+    model: str = "gbm",
 ) -> tuple[list[Any], list[float], Cost]:
     """(the cells scored, their predicted target scores, the cost): `score(predictor)` gives a
     predictor's scores of all `cells` and its cost; `targets` are the cells' table scores, of which
