@@ -279,8 +279,8 @@ MUTATIONS = [
 ]
 
 
-def _mutated(path: str, value) -> dict:
-    study = copy.deepcopy(BASE)
+def _mutated(path: str, value, base: dict = BASE) -> dict:
+    study = copy.deepcopy(base)
     *parents, last = path.split(".")
     node = study
     for part in parents:
@@ -296,6 +296,95 @@ def test_bad_study_key_is_refused_before_any_run_dir(scratch, capsys, path, valu
     study = write_study(scratch, _mutated(path, value), "bad.toml")
     expect_refused(scratch, capsys, ["run", str(study)], contains=named)
     assert not (scratch / "work" / "runs").exists()
+
+
+PLAN_MUTATIONS = [
+    ("methods.0.params", {"lr": "fast"}, "methods[0].params.lr: darts takes a number in (0, 10]"),
+    ("methods.0.params", {"device": "tpu"}, "methods[0].params.device"),
+    ("methods.0.params", {"arch_betas": [2.0, 3.0]}, "methods[0].params.arch_betas"),
+    ("methods.0.name", "os:system", "methods[0].name"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"), PLAN_MUTATIONS, ids=[f"{p}={str(v)[:20]}" for p, v, _ in PLAN_MUTATIONS]
+)
+def test_plan_refuses_what_run_refuses(scratch, capsys, path, value, named):
+    study = write_study(scratch, _mutated(path, value), "bad.toml")
+    expect_refused(scratch, capsys, ["plan", str(study)], contains=f"bad.toml: {named}")
+
+
+# -- a [fidelity] section: `plan` and `run` run the same checks, before anything is measured ------------
+
+FIDELITY: dict = {
+    "name": "fid",
+    "space": "nb201",
+    "sources": [{"name": "digits", "dataset": "digits"}],
+    "evaluate": {"on_source": False},
+    "fidelity": {
+        "target": "nb201:cifar10",
+        "cells": 5,
+        "n_boot": 20,
+        "proxies": [{"kind": "zero-cost", "predictors": ["params"], "net": {"C": 2, "N": 1}}],
+    },
+}
+
+FIDELITY_MUTATIONS = [
+    ("fidelity.proxies.0.net", {"C": 100000, "N": 5}, "proxies[0].net: {'C': 100000, 'N': 5} at batch 64"),
+    ("fidelity.proxies.0.net", {"X": 3}, "proxies[0].net.X: the nb201 evaluation network takes no 'X'"),
+    ("fidelity.proxies.0.net", {"C": 0}, "fidelity.proxies[0].net.C: a network size must be >= 1"),
+    ("fidelity.proxies.0.net", {"N": -1}, "fidelity.proxies[0].net.N"),
+    ("fidelity.proxies.0.batch_size", 1, "fidelity.proxies[0].batch_size"),
+    ("fidelity.proxies.0.budget", {"epochs": -1}, "proxies[0].budget: does not apply to a zero-cost proxy"),
+    ("fidelity.proxies.0.cost_per_cell_s", 1.0, "fidelity.proxies[0].cost_per_cell_s: does not apply"),
+    ("fidelity.proxies.0.protocol", "cpu-mini", "fidelity.proxies[0].protocol: does not apply"),
+    ("fidelity.proxies.0.source", "nowhere", "fidelity.proxies[0].source: 'nowhere' names no source"),
+    ("fidelity.proxies.0.predictors", ["nope"], "fidelity.proxies[0].predictors[0]"),
+    (
+        "fidelity.proxies.0",
+        {"kind": "table", "source": "digits", "cost_per_cell_s": 1.0},
+        "fidelity.proxies[0].source: a table proxy cannot use source 'digits'",
+    ),
+    (
+        "fidelity.proxies.0",
+        {"kind": "train", "source": "digits", "net": {"C": 2}},
+        "fidelity.proxies[0].net: does not apply to a train proxy",
+    ),
+    (
+        "fidelity.proxies.0",
+        {"kind": "supernet", "source": "digits", "protocol": "cpu-mini"},
+        "fidelity.proxies[0].protocol: does not apply to a supernet",
+    ),
+    ("fidelity.seed", -1, "fidelity.seed"),
+    ("fidelity.seed", 2**40, "fidelity.seed"),
+    ("fidelity.n_boot", 0, "fidelity.n_boot"),
+    ("fidelity.n_boot", -1, "fidelity.n_boot"),
+    ("fidelity.cells", 2, "fidelity.cells"),
+    ("fidelity.target", "nb201:nowhere", "fidelity.target[0]"),
+]
+FIDELITY_CASES = [(*case, command) for case in FIDELITY_MUTATIONS for command in ("plan", "run")]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named", "command"),
+    FIDELITY_CASES,
+    ids=[f"{c}-{p}={str(v)[:24]}" for p, v, _, c in FIDELITY_CASES],
+)
+def test_bad_fidelity_section_is_refused_by_plan_and_run(scratch, capsys, path, value, named, command):
+    study = write_study(scratch, _mutated(path, value, FIDELITY), "bad.toml")
+    err = expect_refused(scratch, capsys, [command, str(study)], contains=named)
+    assert "bad.toml: fidelity." in err, err
+
+
+def test_the_fidelity_base_study_plans(scratch, capsys):
+    assert main(["plan", str(write_study(scratch, FIDELITY, "fid.toml"))]) == 0, capsys.readouterr().err
+
+
+def test_max_hours_names_a_small_plan_with_its_digits(scratch, capsys):
+    study = write_study(scratch, FIDELITY, "fid.toml")
+    argv = ["run", str(study), "--max-hours", "1e-9"]
+    err = expect_refused(scratch, capsys, argv, contains="more than 1e-09")
+    assert "needs 0.0 " not in err and "needs 0 " not in err, err
 
 
 def test_a_config_never_runs_code(scratch, capsys):
@@ -434,8 +523,132 @@ def test_damaged_run_directory_is_named_and_left_alone(scratch, capsys, case, co
     expect_refused(scratch, capsys, COMMANDS[command], contains=named)
 
 
+# -- what a run left beside its store: plan and cost files, stored proxy scores -----------------------------
+
+
+def _fidelity_scores() -> tuple[dict, dict]:
+    """The spec and stored scores of one finished zero-cost fidelity task over three NB201 cells."""
+    from nastransfer.spaces import get_space
+
+    space = get_space("nb201")
+    cells = [space.sample(seed) for seed in range(3)]
+    texts = [space.format(c) for c in cells]
+    proxy = {"kind": "zero-cost", "name": "params", "predictor": "params", "source": None}
+    spec = {"space": "nb201", "target": "nb201:cifar10", "seed": 0, "source": "", "cells": texts}
+    result = {
+        "cells": [space.key(c) for c in cells],
+        "genotypes": texts,
+        "scores": [1.0, 2.0, 3.0],
+        "targets": [50.0, 60.0, 70.0],
+        "cost": {"wall_s": 1.0, "device_s": 1.0, "peak_mem_mb": 0.0, "device": "cpu"},
+    }
+    return {**spec, "proxy": {**proxy, "batch_size": 64, "net": {"C": 2, "N": 1}}}, result
+
+
+def _store_scores(run: Path, change) -> None:
+    """Record the fidelity task in the run's store, its stored JSON replaced by `change(result)`."""
+    from nastransfer.study.fidelity_plan import KIND
+    from nastransfer.study.tasks import Task
+
+    spec, result = _fidelity_scores()
+    task = Task.make(KIND, spec)
+    with Store.of_run(run) as store:
+        store.add_tasks([task])
+        store.record_proxy_scores(task.key, result)
+        stored = change(copy.deepcopy(result))
+        text = stored if isinstance(stored, str) else json.dumps(stored)
+        with store.transaction() as db:
+            db.execute("UPDATE searches SET json = ? WHERE task_key = ?", (text, task.key))
+
+
+SCORE_DAMAGE = {
+    "garbage": lambda r: "{ not json",
+    "a list": lambda r: [],
+    "empty": lambda r: {},
+    "null": lambda r: None,
+    "short": lambda r: {**r, "scores": r["scores"][:1]},
+    "strings": lambda r: {**r, "scores": ["a", "b", "c"]},
+    "booleans": lambda r: {**r, "scores": [True, False, True]},
+    "targets a string": lambda r: {**r, "targets": "x"},
+    "no cells": lambda r: {k: v for k, v in r.items() if k != "cells"},
+    "bad cell text": lambda r: {**r, "genotypes": ["nonsense", *r["genotypes"][1:]]},
+    "text of another cell": lambda r: {**r, "genotypes": r["genotypes"][::-1]},
+}
+SCORE_CASES = [(case, command) for case in SCORE_DAMAGE for command in ("export", "report")]
+
+
+@pytest.mark.parametrize(("case", "command"), SCORE_CASES, ids=[f"{c}-{m}" for c, m in SCORE_CASES])
+def test_damaged_stored_scores_are_named(scratch, capsys, case, command):
+    _store_scores(scratch / "run", SCORE_DAMAGE[case])
+    expect_refused(scratch, capsys, COMMANDS[command], contains="the stored scores of fidelity task")
+
+
+def test_whole_stored_scores_export(scratch, capsys):
+    _store_scores(scratch / "run", lambda r: r)
+    assert main(["export", str(scratch / "run"), "--to", str(scratch / "out.csv")]) == 0, capsys.readouterr()
+    assert len((scratch / "out.csv").read_text().splitlines()) == 1 + 3 + 3  # header, proxy and target rows
+
+
+def _cost_file(content):
+    def damage(run: Path) -> None:
+        _store_scores(run, lambda r: r)
+        path = run / "cost.json"
+        if content == "dir":
+            path.mkdir()
+        else:
+            path.write_text(content if isinstance(content, str) else json.dumps(content))
+
+    return damage
+
+
+def _folder(name: str):
+    return lambda run: (run / name).mkdir()
+
+
+_KIND_COST = {"tasks": 1, "estimated_device_s": 1.0, "measured_device_s": 1.0}
+_COST = {
+    "device": "cpu",
+    "estimated_from": "measured",
+    "kinds": {"fidelity": _KIND_COST},
+    "planned_device_s": 1.0,
+    "planned_total": "1 s",
+    "measured_device_s": 1.0,
+    "measured_total": "1 s",
+}
+RUN_FILE_DAMAGE = [
+    ("run", _folder("plan.json"), "plan.json: is not a file"),
+    ("run", _folder("cost.json"), "cost.json: is not a file"),
+    ("report", _cost_file("dir"), "cost.json: is not a file"),
+    ("report", _cost_file("{ not json"), "cost.json: not valid JSON"),
+    ("report", _cost_file([]), "cost.json: not a cost summary"),
+    ("report", _cost_file({}), "cost.json: not a cost summary"),
+    ("report", _cost_file({**_COST, "kinds": []}), "cost.json: not a cost summary (kinds"),
+    ("report", _cost_file({**_COST, "kinds": {"x": {**_KIND_COST, "tasks": "1"}}}), "kinds.x.tasks"),
+    ("report", _cost_file({**_COST, "measured_device_s": "1"}), "measured_device_s"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "damage", "named"), RUN_FILE_DAMAGE, ids=[f"{c}-{n}" for c, _, n in RUN_FILE_DAMAGE]
+)
+def test_damaged_run_files_are_named_and_left_alone(scratch, capsys, command, damage, named):
+    damage(scratch / "run")
+    expect_refused(scratch, capsys, COMMANDS[command], contains=named)
+
+
+def test_report_takes_the_study_fidelity_n_boot(scratch, capsys):
+    from nastransfer.cli.report import report_run
+
+    _store_scores(scratch / "run", lambda r: r)
+    resolved = {"config": {"name": "fid", "fidelity": {"n_boot": 7}}}
+    (scratch / "run" / RESOLVED_NAME).write_text(json.dumps(resolved))
+    page = report_run(scratch / "run", ("md",), out_dir=scratch / "out").read_text()
+    assert "(7 resamples)" in page and "1000 resamples" not in page
+
+
 # -- command lines ----------------------------------------------------------------------------------------
 
+FID = ["fidelity", "--target", "nb201:cifar10", "--cells", "5"]
 ARGV = [
     # 7. usage errors are one line
     (["run", "@S/study.toml", "--bogus"], "No such option"),
@@ -512,6 +725,28 @@ ARGV = [
         ["search", "--method", "gdas", "--source", "digits", "-o", "@S/s.json", "--compile", "true"],
         "gdas: compile = true would compile a new graph",
     ),
+    # the fidelity command: bounded like a study's [fidelity], all checked before any cell is scored
+    ([*FID, "--proxy", "params", "--proxy", "params"], "--proxy 'params' is given twice"),
+    ([*FID, "--proxy", "params", "--source", "digits", "--source", "digits"], "--source 'digits' is given"),
+    ([*FID, "--proxy", "params", "--seed", "-1"], "--seed"),
+    ([*FID, "--proxy", "params", "--n-boot", "-1"], "--n-boot"),
+    ([*FID, "--proxy", "params", "--n-boot", "0"], "--n-boot"),
+    ([*FID, "--proxy", "params", "--cells", "2"], "at least 3 cells"),
+    ([*FID, "--proxy", "params", "--batch-size", "1"], "--batch-size"),
+    ([*FID, "--proxy", "params", "--source", "nope"], "--source: 'nope': unknown dataset"),
+    ([*FID, "--proxy", "nope"], "nope"),
+    (["fidelity", "--target", "nb201:nowhere", "--proxy", "params"], "nowhere"),
+    # output paths: special file systems, names and paths over the kernel's limits
+    (["export", "@S/run", "--to", "/proc/x.csv"], "--to: /proc/x.csv: is on a special file system"),
+    (["export", "@S/run", "--to", "/sys/x.csv"], "--to: /sys/x.csv: is on a special file system"),
+    (["export", "@S/run", "--to", "@S/" + "x" * 300 + ".csv"], "a name of 304 bytes, over 255"),
+    (["export", "@S/run", "--to", "@S/" + "d/" * 2100 + "x.csv"], "bytes, over 4095"),
+    (["report", "@S/run", "--out", "/proc/x"], "--out: /proc/x: is on a special file system"),
+    (["report", "@S/run", "--out", "/sys/x"], "--out: /sys/x: is on a special file system"),
+    (["report", "@S/run", "--out", "@S/" + "x" * 300], "over 255"),
+    (["report", "@S/run", "--out", "@S/study.toml/sub"], "study.toml is not a folder"),
+    (["search", "--method", "random", "--source", "digits", "-o", "/proc/s.json"], "special file system"),
+    (["train", "--genotype", "DARTS_V2", "--dataset", "digits", "-o", "/sys/t.json"], "special file system"),
     (["tables", "query", "nb201:cifar10", "not-an-arch"], "not-an-arch"),
     (["tables", "query", "nb201-file:@S/none.json", "x"], "none.json"),
     (["tables", "tau", "nb201:nowhere", "nb201:cifar10"], "nowhere"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,6 @@ from nastransfer.errors import ConfigError
 
 FORMATS = ("html", "md")
 FILES = "report_files"
-# Estimated vs measured device-seconds per task kind, written at the end of a run (`study.runner.COST_NAME`).
-COST_SUMMARY = "cost.json"
 _CONTEXT_COLUMNS = ("eval_role", "source_kind")
 _LABELS = {
     "ri": "RI %",
@@ -377,10 +374,12 @@ def build_report_from_frame(
     n_boot: int = 1000,
     seed: int = 0,
     cost: dict | None = None,
+    fidelity_n_boot: int | None = None,
 ) -> Path:
     """Write `out_dir/report/report.html` and/or `report.md` (figures in `report/report_files/`, PNG and SVG)
     from a results frame (and a run's `cost.json`, when given); return the HTML path when HTML was asked
-    for, else the Markdown path."""
+    for, else the Markdown path. The proxy-fidelity intervals take `fidelity_n_boot` resamples when
+    given (a study's `fidelity.n_boot`), else `n_boot`."""
     formats = tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -398,7 +397,9 @@ def build_report_from_frame(
             Block("question", "Which cheap proxy ranks the cells as the target does, and at what cost?"),
         ]
         for name, part in scores.groupby("target_name", sort=True):
-            more_blocks, more_figures = fidelity_blocks(part, str(name), n_boot=n_boot, seed=seed)
+            more_blocks, more_figures = fidelity_blocks(
+                part, str(name), n_boot=n_boot if fidelity_n_boot is None else fidelity_n_boot, seed=seed
+            )
             blocks += more_blocks
             figures.update(more_figures)
     if cost is not None:
@@ -412,17 +413,3 @@ def build_report_from_frame(
         written["md"] = folder / "report.md"
         atomic_write_text(written["md"], _render_md(blocks))
     return written.get("html", written.get("md"))
-
-
-def read_cost(run_dir: Path) -> dict | None:
-    """The run's cost summary, if the run wrote one."""
-    path = run_dir / COST_SUMMARY
-    if not path.is_file():
-        return None
-    try:
-        cost = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(cost, dict) or not isinstance(cost.get("kinds"), dict):
-        raise ConfigError(f"{path}: has no per-kind costs")
-    return cost

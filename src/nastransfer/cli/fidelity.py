@@ -9,10 +9,24 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
+from nastransfer.cli import MAX_SEED
+from nastransfer.errors import ConfigError
+
 
 def register(app: typer.Typer) -> None:
     """Add the `fidelity` command."""
     app.command()(fidelity)
+
+
+def check_sources(sources: list[str]) -> None:
+    """Every --source is a dataset whose files are on this machine: found before any cell is scored."""
+    from nastransfer.study.checks import check_dataset
+
+    for name in sources:
+        try:
+            check_dataset(name, None, {}, "", "")
+        except ConfigError as err:
+            raise ConfigError(f"{name!r}: {err.problem}", field="--source") from None
 
 
 def fidelity(
@@ -26,19 +40,28 @@ def fidelity(
     ],
     space: Annotated[str, typer.Option(help="search space of the cells")] = "nb201",
     cells: Annotated[int, typer.Option(help="K: cells sampled from the table (all when K covers it)")] = 1000,
-    seed: Annotated[int, typer.Option(help="seed of the cell sample, batches and initial weights")] = 0,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_SEED, help="seed of the cell sample, batches and initial weights")
+    ] = 0,
     source: Annotated[
         list[str] | None,
         typer.Option(help="dataset the predictors read a batch of (repeatable); none: the target's shape"),
     ] = None,
-    batch_size: Annotated[int, typer.Option(help="images in the predictors' batch")] = 64,
-    n_boot: Annotated[int, typer.Option(help="bootstrap resamples of the intervals")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=2, max=4096, help="images in the predictors' batch")] = 64,
+    n_boot: Annotated[
+        int, typer.Option(min=1, max=100_000, help="bootstrap resamples of the intervals")
+    ] = 1000,
     labels: Annotated[
         int, typer.Option(help="labelled cells a learned proxy is fitted on (it scores only the others)")
     ] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON object per (proxy, source)")] = False,
 ) -> None:
     """Kendall tau, Spearman rho and top-k overlap of each proxy against the target, with costs."""
+    check_sources(source or [])
+    for option, values in (("--proxy", proxy), ("--source", source or [])):
+        twice = next((v for i, v in enumerate(values) if v in values[:i]), None)
+        if twice is not None:
+            raise ConfigError(f"{option} {twice!r} is given twice; name each once")
     from nastransfer.analysis.fidelity import (
         display_table,
         fidelity_table,

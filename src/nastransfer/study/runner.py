@@ -26,14 +26,12 @@ from nastransfer.study.lock import run_lock
 from nastransfer.study.planner import plan_study
 from nastransfer.study.preflight import check_data
 from nastransfer.study.resolved import ResolvedStudy
+from nastransfer.study.run_files import COST_NAME, PLAN_NAME, RESOLVED_NAME, check_written_files
 from nastransfer.study.schema import StudyConfig
+from nastransfer.study.storage_check import datasets_read, token_in
 from nastransfer.study.store import STORE_NAME, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
 from nastransfer.study.work import network_key, sample_cell
-
-RESOLVED_NAME = "study.resolved.json"
-PLAN_NAME = "plan.json"  # the cost plan the run started from (`nastransfer plan --json`)
-COST_NAME = "cost.json"  # estimated vs measured device-seconds per task kind, read by the report
 
 
 @dataclass
@@ -90,9 +88,11 @@ def run_study(
     check_data(study, where or f"study {study.name!r}")
     check_run_dir(run_dir)
     executor = executor or make_executor(study.executor)  # a bad executor setting fails before any file
+    created = not run_dir.exists()
     try:
         _make_dir(run_dir)
         with run_lock(run_dir):
+            _check_storage(executor, run_dir, study, created)
             prepare_run_dir(resolved, run_dir, len(tasks))
             if plan is not None:
                 _write_json(run_dir / PLAN_NAME, plan.to_dict())
@@ -114,13 +114,29 @@ def run_study(
 
 
 def check_run_dir(run_dir: Path) -> None:
-    """What is already in `run_dir` can be resumed: a directory, a readable store, a resolved config."""
+    """What is already in `run_dir` can be resumed: a directory, a readable store, a resolved config,
+    and no folder where the plan and cost files go."""
     if run_dir.exists() and not run_dir.is_dir():
         raise StoreError(f"{run_dir}: exists and is not a directory; use another --dir")
     if (run_dir / STORE_NAME).exists():
         Store.of_run(run_dir, readonly=True).close()
     if (run_dir / RESOLVED_NAME).exists():
         _read_resolved(run_dir / RESOLVED_NAME)
+    check_written_files(run_dir)
+
+
+def _check_storage(executor: Executor, run_dir: Path, study: ResolvedStudy, created: bool) -> None:
+    """Every node sees the run directory and the datasets (`storage_check`), else nothing is run and a
+    run directory made for this run is removed again (its lock, the only file in it, is released after)."""
+    try:
+        with token_in(run_dir, datasets_read(study)) as needs:
+            executor.check_storage(needs)
+    except ConfigError:
+        if created:
+            for path in run_dir.iterdir():
+                path.unlink()
+            run_dir.rmdir()
+        raise
 
 
 def _make_dir(run_dir: Path) -> None:
@@ -390,30 +406,30 @@ class _Driver:
         if outcome["ok"]:
             self.durations[flight.kind].append(time.time() - flight.started)
             self.estimated_done[flight.kind] += self.estimates.get(flight.primary, 0.0)
-            self._record(flight, outcome["result"], outcome["worker"])
+            self._record(flight, outcome["result"], outcome["worker"], outcome.get("node"))
         elif self.attempts[flight.primary] <= self.retries:
             flight.started = time.time()
             self._submit(flight)
         else:
             self._fail(flight, outcome["error"])
 
-    def _record(self, flight: _Flight, result: dict[str, Any], worker: str) -> None:
+    def _record(self, flight: _Flight, result: dict[str, Any], worker: str, node: str | None) -> None:
         if flight.kind == "fidelity":
-            self.store.record_proxy_scores(flight.primary, result, worker)
+            self.store.record_proxy_scores(flight.primary, result, worker, node)
             self.status[flight.primary] = "done"
             return
         if flight.kind == "search":
             spec = self.tasks[flight.primary].spec
             cell, text = result["cell"], result["genotype"]
             self.store.record_genotype(
-                flight.primary, spec["space"], cell, text, search=result, worker=worker
+                flight.primary, spec["space"], cell, text, search=result, worker=worker, node=node
             )
             self.cells[flight.primary] = (cell, text)
             self.status[flight.primary] = "done"
             self._release(flight.primary)
             return
         self.evals_in_flight.pop(flight.eval_key, None)
-        self.store.record_evaluation(flight.keys, flight.eval_key, flight.cell, result, worker)
+        self.store.record_evaluation(flight.keys, flight.eval_key, flight.cell, result, worker, node)
         for key in flight.keys:
             self.status[key] = "done"
 

@@ -53,7 +53,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 def load_study(path: str | Path, data: bool = True) -> ResolvedStudy:
     """Read, validate and resolve a study file; any problem is a one-line ConfigError.
 
-    `data=False` (for `nastransfer plan`) skips what needs datasets and tables on this machine.
+    `data=False` (for `nastransfer plan`) does not look for the datasets' files on this machine.
     """
     return parse_study(read_toml(path), str(path), data=data)
 
@@ -95,11 +95,10 @@ def parse_config(raw: dict[str, Any], where: str = "<study>", check_references: 
 def validate_references(config: StudyConfig, where: str, data: bool = True) -> None:
     """Every name the study uses exists in the package that owns it.
 
-    `data=False` (a plan on a machine without the datasets) leaves out datasets, tables, the
-    space (which a table may define) and `[fidelity]` (whose target is a table).
+    `data=False` (a plan on a machine without the datasets) only leaves out finding each
+    dataset's files: `plan` and `run` run every other check, `[fidelity]`'s included.
     """
-    if data:
-        _check_data(config, where)
+    _check_data(config, where, locate=data)
     for i, target in enumerate(config.targets):
         if target.dataset is None:
             continue
@@ -136,16 +135,17 @@ def _check_device_here(device: str, where: str, path: str) -> None:
         raise fail(where, path, err.problem) from None
 
 
-def _check_data(config: StudyConfig, where: str) -> None:
-    """Datasets can be found, tables opened, the space is known, and `[fidelity]` holds together."""
+def _check_data(config: StudyConfig, where: str, locate: bool = True) -> None:
+    """Datasets are known (and, with `locate`, their files found), tables opened, the space is
+    known, and `[fidelity]` holds together."""
     for i, source in enumerate(config.sources):
         if source.dataset is not None:
-            check_dataset(source.dataset, source.root, source.options, where, f"sources[{i}]")
+            check_dataset(source.dataset, source.root, source.options, where, f"sources[{i}]", locate)
         elif source.table is not None:
             check_table(source.table, config.space, where, f"sources[{i}].table")
     for i, target in enumerate(config.targets):
         if target.dataset is not None:
-            check_dataset(target.dataset, target.root, target.options, where, f"targets[{i}]")
+            check_dataset(target.dataset, target.root, target.options, where, f"targets[{i}]", locate)
         else:
             check_table(target.table, config.space, where, f"targets[{i}].table")
     _check_space(config, where)
