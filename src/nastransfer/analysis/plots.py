@@ -92,9 +92,13 @@ def source_vs_target(frame: pd.DataFrame) -> dict[str, Figure]:
     for target in settings(frame, TARGET_ROLE):
         panels = []
         for source in matched_sources(frame, target):
-            keys = ["method", "search_seed", "cell"]
-            on_source = in_setting(scores, source).set_index(keys)["top1"]
-            on_target = in_setting(scores, target).set_index(keys)["top1"]
+            # the cells searched on this source and the random ones: a cell that two sources (or two
+            # seeds) found is one point per finding, as in the results
+            keys = ["method", "source", "search_seed", "cell"]
+            mine = scores[scores["source"].isin([source.eval_dataset, ""])]
+            role = mine["eval_role"]
+            on_source = in_setting(mine[role != TARGET_ROLE], source).set_index(keys)["top1"]
+            on_target = in_setting(mine[role == TARGET_ROLE], target).set_index(keys)["top1"]
             both = pd.concat({"s": on_source, "t": on_target}, axis=1, join="inner").dropna().reset_index()
             if not both.empty:
                 panels.append((source, both))

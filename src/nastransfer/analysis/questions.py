@@ -48,6 +48,10 @@ class Section:
     readings: list[str] = field(default_factory=list)
     too_few: list[str] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: ranking statements read from a setting below the noise floor (`analysis.noise`)
+    flagged: list[str] = field(default_factory=list)
+    #: the paper's finding beside this study's number, one line per target setting (`analysis.findings`)
+    verdicts: list[str] = field(default_factory=list)
 
 
 def _fmt(value: float, digits: int = 2, sign: bool = False) -> str:

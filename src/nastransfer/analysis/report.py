@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nastransfer.analysis import fidelity, fidelity_plot, plots
+from nastransfer.analysis import fidelity, fidelity_plot, findings, noise, plots
 from nastransfer.analysis.agreement import agreement_table
 from nastransfer.analysis.frame import RANDOM, check_frame
 from nastransfer.analysis.methods import GROUP, SETTING, method_stats, versus_random
@@ -157,6 +157,8 @@ def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple
     stats = method_stats(frame)  # computed once: the summary, the questions and the plots share them
     vs = versus_random(frame, n_boot=n_boot, seed=seed)
     sections = answer_questions(frame, n_boot=n_boot, seed=seed, stats=stats, vs=vs)
+    floor = noise.noise_floor(frame, n_boot=n_boot, seed=seed)
+    _judge(sections, frame, floor, n_boot=n_boot, seed=seed)
     figures_for = {
         "sources": plots.rank_bump(stats, colours),
         "spread": plots.source_vs_target(frame),
@@ -188,6 +190,7 @@ def _blocks(frame: pd.DataFrame, title: str, *, n_boot: int, seed: int) -> tuple
         )
     )
     blocks.append(Block("table", "Per-method summary", table=method_summary(stats, vs)))
+    blocks += noise_blocks(floor)
     for section in sections:
         blocks += _section_blocks(section, figures_for.get(section.key, {}))
     blocks.append(Block("h2", "Agreement between evaluation settings"))
@@ -233,14 +236,74 @@ def fidelity_blocks(
     return blocks, figures
 
 
+#: The sections that read rankings of cells or methods off a setting, flagged below the noise floor.
+_RANKING_SECTIONS = ("sources", "spread")
+
+
+def _judge(
+    sections: list[Section], frame: pd.DataFrame, floor: pd.DataFrame, *, n_boot: int, seed: int
+) -> None:
+    """Give each section its verdict lines, and flag what it reads off settings below the noise floor."""
+    noisy = noise.noisy_settings(floor)
+    by_question = findings.verdicts(frame, n_boot=n_boot, seed=seed)
+    for section in sections:
+        for verdict in by_question.get(section.key, []):
+            line = verdict.line()
+            tau = next((t for s, t in noisy.items() if str(s) == verdict.setting), None)
+            if tau is not None:
+                line += (
+                    f" Flagged: seed-to-seed Kendall tau on this setting is {tau:.2f} (< {noise.NOISY_TAU})."
+                )
+            section.verdicts.append(line)
+        if not section.verdicts:
+            section.verdicts.append(
+                f"{findings.CANNOT_TELL}: the study has no data for this question. "
+                f"The paper: {findings.PAPER[section.key]}."
+            )
+        if section.key in _RANKING_SECTIONS:
+            section.flagged += [
+                f"Rankings on {setting} are within training noise: seed-to-seed Kendall tau {tau:.2f} "
+                f"(< {noise.NOISY_TAU})."
+                for setting, tau in noisy.items()
+            ]
+
+
+def noise_blocks(floor: pd.DataFrame) -> list[Block]:
+    """The "Noise floor" section: seed-to-seed agreement of each setting trained under several seeds."""
+    blocks = [
+        Block("h2", "Noise floor"),
+        Block(
+            "question",
+            "How far do two trainings of the same cells agree? A ranking is only as good as its setting's.",
+        ),
+    ]
+    if floor.empty:
+        return blocks + [
+            Block(
+                "too_few",
+                items=(
+                    "No setting is trained under two or more seeds: the training noise is unknown and "
+                    "cannot be told apart from the differences between cells.",
+                ),
+            )
+        ]
+    return blocks + [
+        Block("readings", items=tuple(noise.readings(floor))),
+        Block("table", "Seed-to-seed agreement per setting", table=floor),
+    ]
+
+
 def _section_blocks(section: Section, figures: dict) -> list[Block]:
     blocks = [Block("h2", section.title), Block("question", section.question)]
     if section.readings:
         blocks.append(Block("readings", items=tuple(section.readings)))
+    if section.flagged:
+        blocks.append(Block("flagged", items=tuple(section.flagged)))
     if section.too_few:
         blocks.append(Block("too_few", items=tuple(section.too_few)))
     blocks += [Block("figure", figure=name) for name in figures]
     blocks += [Block("table", caption, table=table) for caption, table in section.tables.items()]
+    blocks += [Block("verdict", line) for line in section.verdicts]
     return blocks
 
 
@@ -282,6 +345,7 @@ h2{font-size:1.25em;margin-top:2em;color:#1f4e79;border-bottom:1px solid #ddd;pa
 .question{font-style:italic;color:#555}
 ul.readings li{margin:4px 0}
 .too-few{background:#fff6d6;border-left:4px solid #e0a800;padding:8px 12px;margin:10px 0}
+.verdict{background:#eef6ee;border-left:4px solid #2ca02c;padding:8px 12px;margin:10px 0}
 table{border-collapse:collapse;margin:14px 0;font-size:0.82em;width:auto}
 caption{text-align:left;font-weight:600;padding:4px 0;color:#333;white-space:nowrap}
 th,td{border:1px solid #ccc;padding:3px 7px;text-align:right;white-space:nowrap}
@@ -312,6 +376,11 @@ def _render_html(blocks: list[Block], pngs: dict[str, bytes]) -> str:
         elif block.kind == "too_few":
             items = "<br>".join(html.escape(t) for t in block.items)
             parts.append(f'<div class="too-few"><b>Too few data</b><br>{items}</div>')
+        elif block.kind == "flagged":
+            items = "<br>".join(html.escape(t) for t in block.items)
+            parts.append(f'<div class="too-few"><b>Flagged: below the noise floor</b><br>{items}</div>')
+        elif block.kind == "verdict":
+            parts.append(f'<p class="verdict"><b>Verdict</b> {html.escape(block.text)}</p>')
         elif block.kind == "table":
             parts.append(f'<div class="wide">{_html_table(block.text, block.table)}</div>')
         elif block.kind == "figure":
@@ -340,6 +409,11 @@ def _render_md(blocks: list[Block]) -> str:
             parts.append("**Reading**\n\n" + "\n".join(f"- {t}" for t in block.items) + "\n")
         elif block.kind == "too_few":
             parts.append("> **Too few data**\n" + "\n".join(f"> - {t}" for t in block.items) + "\n")
+        elif block.kind == "flagged":
+            lines = "\n".join(f"> - {t}" for t in block.items)
+            parts.append("> **Flagged: below the noise floor**\n" + lines + "\n")
+        elif block.kind == "verdict":
+            parts.append(f"**Verdict** {block.text}\n")
         elif block.kind == "table":
             parts.append(_md_table(block.text, block.table))
         elif block.kind == "figure":

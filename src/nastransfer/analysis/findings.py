@@ -1,0 +1,255 @@
+"""The paper's four findings, each set against the study's own number with its 95 % interval.
+
+Every question gets one headline statistic per target setting, a difference in points of top-1 with a
+percentile-bootstrap interval over cells (each group of cells resampled on its own), and a verdict:
+*agrees*, *differs*, or *cannot tell at this size*, with the reason. `MARGIN` is the difference in
+points that counts as "about the same": an interval inside [-MARGIN, +MARGIN] shows two things alike,
+an interval excluding zero shows them different, and anything else is too wide to tell.
+
+(i) mean target accuracy of cells searched on different datasets minus on proxy sets (paper: alike);
+(ii) the best minus the worst method's mean on the target, and on the sources (paper: alike on the
+     source, different on the target);
+(iii) the searched cells' mean minus the random cells' mean on the target (paper: random very
+     competitive, i.e. not clearly beaten);
+(iv) the stronger protocol's mean gain on small (source) datasets minus its gain on large (target)
+     ones, cell by cell (paper: larger on small datasets).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from nastransfer.analysis.frame import RANDOM, SOURCE_ROLE, TARGET_ROLE, Setting, cell_scores, protocol_order
+
+MARGIN = 1.0
+AGREES, DIFFERS, CANNOT_TELL = "agrees", "differs", "cannot tell at this size"
+
+PAPER = {
+    "sources": "cells searched on different small datasets transfer about as well as cells searched on "
+    "proxy sets of the target",
+    "spread": "methods alike on the source differ significantly on the target",
+    "random": "the random-sampling baseline is very competitive",
+    "protocol": "the training protocol matters more on small datasets than on large ones",
+}
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A difference of means in points with its 95 % percentile-bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+    n: tuple[int, ...]
+
+    def format(self) -> str:
+        if math.isnan(self.value):
+            return "n/a"
+        interval = "" if math.isnan(self.low) else f" [{self.low:+.2f}, {self.high:+.2f}]"
+        return f"{self.value:+.2f}{interval}"
+
+    @property
+    def excludes_zero(self) -> bool:
+        return self.low > 0 or self.high < 0
+
+    @property
+    def within_margin(self) -> bool:
+        return self.low >= -MARGIN and self.high <= MARGIN
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One question's answer on one target setting."""
+
+    question: str
+    setting: str
+    statistic: str
+    difference: Difference
+    verdict: str
+    reason: str
+
+    def line(self) -> str:
+        return (
+            f"{self.verdict}: on {self.setting}, {self.statistic} is {self.difference.format()} points "
+            f"(95 % interval); {self.reason}. The paper: {PAPER[self.question]}."
+        )
+
+
+def mean_difference(a, b, *, n_boot: int, seed: int) -> Difference:
+    """mean(a) - mean(b), each sample resampled with replacement on its own."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) == 0 or len(b) == 0:
+        return Difference(math.nan, math.nan, math.nan, (len(a), len(b)))
+    value = float(a.mean() - b.mean())
+    if min(len(a), len(b)) < 2 or n_boot <= 0:
+        return Difference(value, math.nan, math.nan, (len(a), len(b)))
+    rng = np.random.default_rng(seed)
+    boots = a[rng.integers(0, len(a), size=(n_boot, len(a)))].mean(axis=1) - b[
+        rng.integers(0, len(b), size=(n_boot, len(b)))
+    ].mean(axis=1)
+    low, high = np.percentile(boots, [2.5, 97.5])
+    return Difference(value, float(low), float(high), (len(a), len(b)))
+
+
+def _alike_verdict(d: Difference) -> tuple[str, str]:
+    """For a finding that two things are alike."""
+    if math.isnan(d.low):
+        return CANNOT_TELL, "too few cells for an interval"
+    if d.excludes_zero:
+        return DIFFERS, "the interval excludes zero"
+    if d.within_margin:
+        return AGREES, f"the interval lies within ±{MARGIN:g} point"
+    return CANNOT_TELL, f"the interval includes zero but also differences beyond ±{MARGIN:g} point"
+
+
+def _searched_on_target(scores: pd.DataFrame) -> pd.DataFrame:
+    return scores[(scores["method"] != RANDOM) & (scores["eval_role"] == TARGET_ROLE)]
+
+
+def _target_settings(scores: pd.DataFrame) -> list[Setting]:
+    rows = scores[scores["eval_role"] == TARGET_ROLE][["eval_dataset", "protocol"]].drop_duplicates()
+    return sorted(Setting(d, p) for d, p in rows.itertuples(index=False))
+
+
+def _on(scores: pd.DataFrame, setting: Setting) -> pd.DataFrame:
+    return scores[(scores["eval_dataset"] == setting.eval_dataset) & (scores["protocol"] == setting.protocol)]
+
+
+def sources_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
+    """(i) different-dataset sources minus proxy sets, on each target setting."""
+    out = []
+    searched = _searched_on_target(scores)
+    for setting in _target_settings(searched):
+        rows = _on(searched, setting)
+        by_kind = {kind: rows[rows["source_kind"] == kind]["top1"] for kind in ("dataset", "proxy")}
+        if any(len(v) == 0 for v in by_kind.values()):
+            continue
+        d = mean_difference(by_kind["dataset"], by_kind["proxy"], n_boot=n_boot, seed=seed)
+        statistic = "different datasets minus proxy sets"
+        out.append(Verdict("sources", str(setting), statistic, d, *_alike_verdict(d)))
+    return out
+
+
+def _gap(rows: pd.DataFrame, *, n_boot: int, seed: int) -> tuple[Difference, str, str]:
+    """The best minus the worst method's mean (chosen by the point estimates), with its interval."""
+    means = rows.groupby("method")["top1"].mean().sort_values()
+    worst, best = means.index[0], means.index[-1]
+    d = mean_difference(
+        rows[rows["method"] == best]["top1"], rows[rows["method"] == worst]["top1"], n_boot=n_boot, seed=seed
+    )
+    return d, best, worst
+
+
+def spread_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
+    """(ii) the gap between methods on the target, judged beside the gap on the sources."""
+    out = []
+    searched = scores[scores["method"] != RANDOM]
+    on_sources = searched[searched["eval_role"] == SOURCE_ROLE]
+    for setting in _target_settings(searched):
+        rows = _on(searched[searched["eval_role"] == TARGET_ROLE], setting)
+        if rows["method"].nunique() < 2:
+            continue
+        d, best, worst = _gap(rows, n_boot=n_boot, seed=seed)
+        position = protocol_order(_on_role(searched, TARGET_ROLE, setting)).index(setting.protocol)
+        source_rows = _source_rows_matching(on_sources, position)
+        statistic = f"the best method ({best}) minus the worst ({worst})"
+        if source_rows.empty or source_rows["method"].nunique() < 2:
+            verdict, reason = CANNOT_TELL, "no method is evaluated on its source"
+        else:
+            s, _, _ = _gap(source_rows, n_boot=n_boot, seed=seed)
+            on_source = f"on the sources the gap is {s.format()}"
+            if math.isnan(d.low) or math.isnan(s.low):
+                verdict, reason = CANNOT_TELL, "too few cells for an interval"
+            elif d.low > 0 and not s.excludes_zero:
+                verdict, reason = AGREES, f"methods differ on the target, not on the sources ({on_source})"
+            elif d.low > 0:
+                verdict, reason = DIFFERS, f"methods differ on the sources already ({on_source})"
+            elif d.high < MARGIN:
+                verdict, reason = DIFFERS, f"methods do not differ on the target ({on_source})"
+            else:
+                reason = f"the interval includes zero and gaps beyond {MARGIN:g} ({on_source})"
+                verdict = CANNOT_TELL
+        out.append(Verdict("spread", str(setting), statistic, d, verdict, reason))
+    return out
+
+
+def _on_role(scores: pd.DataFrame, role: str, setting: Setting) -> pd.Series:
+    rows = scores[(scores["eval_role"] == role) & (scores["eval_dataset"] == setting.eval_dataset)]
+    return rows["protocol"]
+
+
+def _source_rows_matching(on_sources: pd.DataFrame, position: int) -> pd.DataFrame:
+    """Each source's cells under the source protocol at the same place in its base-to-enhanced order."""
+    parts = []
+    for _, rows in on_sources.groupby("eval_dataset", sort=True):
+        order = protocol_order(rows["protocol"])
+        parts.append(rows[rows["protocol"] == order[min(position, len(order) - 1)]])
+    return pd.concat(parts) if parts else on_sources
+
+
+def random_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
+    """(iii) every searched cell minus every random cell, on each target setting."""
+    out = []
+    for setting in _target_settings(scores):
+        rows = _on(scores[scores["eval_role"] == TARGET_ROLE], setting)
+        searched, random = rows[rows["method"] != RANDOM]["top1"], rows[rows["method"] == RANDOM]["top1"]
+        if len(searched) == 0 or len(random) == 0:
+            continue
+        d = mean_difference(searched, random, n_boot=n_boot, seed=seed)
+        if math.isnan(d.low):
+            verdict, reason = CANNOT_TELL, "too few cells for an interval"
+        elif d.high < MARGIN:
+            reason = f"searched cells are not better than random ones by {MARGIN:g} point or more"
+            verdict = AGREES
+        elif d.low > MARGIN:
+            verdict, reason = DIFFERS, f"searched cells beat random ones by more than {MARGIN:g} point"
+        else:
+            verdict, reason = CANNOT_TELL, f"the interval reaches both sides of {MARGIN:g} point"
+        out.append(Verdict("random", str(setting), "searched cells minus random cells", d, verdict, reason))
+    return out
+
+
+def _gains(scores: pd.DataFrame, role: str) -> np.ndarray:
+    """Per cell and dataset of `role`, the last protocol's accuracy minus the base protocol's."""
+    gains = []
+    for _, rows in scores[scores["eval_role"] == role].groupby("eval_dataset", sort=True):
+        order = protocol_order(rows["protocol"])
+        if len(order) < 2:
+            continue
+        wide = rows.pivot_table(index="cell", columns="protocol", values="top1", aggfunc="mean")
+        gains.append((wide[order[-1]] - wide[order[0]]).dropna().to_numpy())
+    return np.concatenate(gains) if gains else np.array([])
+
+
+def protocol_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
+    """(iv) the protocol's gain on small datasets minus its gain on large ones."""
+    small, large = _gains(scores, SOURCE_ROLE), _gains(scores, TARGET_ROLE)
+    if len(small) == 0 or len(large) == 0:
+        return []
+    d = mean_difference(small, large, n_boot=n_boot, seed=seed)
+    if math.isnan(d.low):
+        verdict, reason = CANNOT_TELL, "too few cells for an interval"
+    elif d.low > 0:
+        verdict, reason = AGREES, "the stronger protocol gains more on the small datasets"
+    elif d.high < 0:
+        verdict, reason = DIFFERS, "the stronger protocol gains more on the large datasets"
+    else:
+        verdict, reason = CANNOT_TELL, "the interval includes zero"
+    reason += f" (mean gain {small.mean():+.2f} on small, {large.mean():+.2f} on large datasets)"
+    statistic = "the stronger protocol's gain on small minus on large datasets"
+    return [Verdict("protocol", "small vs large datasets", statistic, d, verdict, reason)]
+
+
+def verdicts(frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> dict[str, list[Verdict]]:
+    """Each question's verdicts (keys as the report's sections: sources, spread, random, protocol)."""
+    scores = cell_scores(frame)
+    return {
+        "sources": sources_verdicts(scores, n_boot=n_boot, seed=seed),
+        "spread": spread_verdicts(scores, n_boot=n_boot, seed=seed),
+        "random": random_verdicts(scores, n_boot=n_boot, seed=seed),
+        "protocol": protocol_verdicts(scores, n_boot=n_boot, seed=seed),
+    }

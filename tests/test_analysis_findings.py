@@ -1,0 +1,116 @@
+"""The noise floor (seed-to-seed tau, training noise against the spread between cells) and the four
+verdicts, on frames small enough to check by hand."""
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nastransfer.analysis import findings, noise
+from nastransfer.analysis.frame import cell_scores
+
+BASE = {"genotype": "g", "space": "darts", "top5": 0.0, "params": 0, "flops": 0}
+
+
+def _row(cell, method, source, kind, role, dataset, protocol, top1, eval_seed=0, search_seed=0):
+    return {
+        **BASE,
+        "cell": cell,
+        "method": method,
+        "source": source,
+        "source_kind": kind,
+        "search_seed": search_seed,
+        "eval_dataset": dataset,
+        "eval_role": role,
+        "protocol": protocol,
+        "eval_seed": eval_seed,
+        "top1": top1,
+    }
+
+
+def _seeded(values: list[list[float]]) -> pd.DataFrame:
+    """Cells c0, c1, ... on one target setting, one column of accuracies per training seed."""
+    return pd.DataFrame(
+        [
+            _row(f"c{i}", "m", "s", "dataset", "target", "t", "p", v, eval_seed=j)
+            for i, row in enumerate(values)
+            for j, v in enumerate(row)
+        ]
+    )
+
+
+def test_noise_floor_by_hand():
+    floor = noise.noise_floor(_seeded([[1, 2], [3, 3], [5, 7], [8, 9]]), n_boot=200)
+    row = floor.iloc[0]
+    assert row.n_cells == 4 and row.n_seeds == 2
+    assert row.seed_tau == pytest.approx(1.0)
+    # within-cell variances 0.5, 0, 2, 0.5 -> sqrt(mean) ; spread of the means 1.5, 3, 6, 8.5
+    assert row.seed_std == pytest.approx(math.sqrt(0.75))
+    assert row.cell_std == pytest.approx(np.std([1.5, 3, 6, 8.5], ddof=1))
+    assert row.seed_tau_low <= row.seed_tau <= row.seed_tau_high
+
+
+def test_reversed_seeds_are_noisy_and_flagged():
+    frame = _seeded([[1, 4], [2, 3], [3, 2], [4, 1]])
+    floor = noise.noise_floor(frame, n_boot=100)
+    assert floor.iloc[0].seed_tau == pytest.approx(-1.0)
+    assert set(noise.noisy_settings(floor)) == {("t", "p")}
+    assert "flagged" in noise.readings(floor)[0]
+
+
+def test_mean_pairwise_tau_over_three_seeds():
+    values = np.array([[1, 1, 4], [2, 2, 3], [3, 3, 2], [4, 4, 1]], dtype=float)
+    # pairs (0,1): 1, (0,2): -1, (1,2): -1
+    assert noise._mean_pairwise_tau(values[None])[0] == pytest.approx(-1 / 3)
+
+
+def test_one_seed_has_no_noise_floor():
+    assert noise.noise_floor(_seeded([[1], [2], [3]])).empty
+
+
+def test_mean_difference_and_its_interval():
+    d = findings.mean_difference([3.0, 5.0, 7.0], [1.0, 2.0, 3.0], n_boot=500, seed=1)
+    assert d.value == pytest.approx(3.0)
+    assert d.low <= 3.0 <= d.high and d.excludes_zero
+    same = findings.mean_difference([3.0, 5.0, 7.0], [1.0, 2.0, 3.0], n_boot=500, seed=1)
+    assert same == d
+    assert math.isnan(findings.mean_difference([1.0], [2.0], n_boot=100, seed=0).low)
+
+
+def _sources_frame(proxy_shift: float, n: int = 30, noise_sd: float = 0.2) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        for kind, shift in (("dataset", 0.0), ("proxy", proxy_shift)):
+            top1 = 70 + shift + rng.normal(0, noise_sd)
+            rows.append(_row(f"{kind}{i}", "m", f"src-{kind}", kind, "target", "t", "p", top1, search_seed=i))
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize(
+    ("shift", "sd", "verdict"),
+    [(0.0, 0.2, findings.AGREES), (2.0, 0.2, findings.DIFFERS), (0.0, 8.0, findings.CANNOT_TELL)],
+)
+def test_sources_verdicts(shift, sd, verdict):
+    (answer,) = findings.sources_verdicts(cell_scores(_sources_frame(shift, noise_sd=sd)), n_boot=500, seed=0)
+    assert answer.verdict == verdict
+    assert answer.difference.value == pytest.approx(-shift, abs=3 * sd)
+    assert answer.line().startswith(verdict)
+
+
+def test_random_and_protocol_verdicts():
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(20):
+        for role, dataset, gain in (("source", "small", 3.0), ("target", "large", 0.0)):
+            for protocol, plus in (("base", 0.0), ("enhanced", gain)):
+                top1 = 70 + plus + rng.normal(0, 0.1)
+                where = (role, dataset, protocol)
+                rows.append(_row(f"s{i}", "m", "small", "dataset", *where, top1, search_seed=i))
+                rows.append(_row(f"r{i}", "random", "", "", *where, top1 - 3, search_seed=i))
+    scores = cell_scores(pd.DataFrame(rows))
+    random = findings.random_verdicts(scores, n_boot=300, seed=0)
+    assert {v.verdict for v in random} == {findings.DIFFERS}  # searched cells 3 points better
+    (protocol,) = findings.protocol_verdicts(scores, n_boot=300, seed=0)
+    assert protocol.verdict == findings.AGREES and protocol.difference.value == pytest.approx(3.0, abs=0.2)
