@@ -324,3 +324,30 @@ def test_report_computes_method_statistics_and_bootstraps_once(tmp_path, monkeyp
     frame = study_frame(methods=("darts", "gdas"), search_seeds=2, eval_seeds=1, n_random=3)
     build_report_from_frame(frame, tmp_path, formats=("md",), n_boot=10)
     assert calls == {"method_stats": 1, "versus_random": 1}
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nas_bench_graph") is None, reason="needs nas-bench-graph")
+def test_a_report_that_fails_keeps_the_finished_run(tmp_path, capsys, monkeypatch):
+    """A bug in the analysis at the end of a run: one line, exit 1, the results kept and reportable."""
+    from nastransfer import study as study_package
+    from nastransfer.analysis import report as report_module
+
+    study = tmp_path / "study.toml"
+    study.write_text(LOOKUP_STUDY)
+    run_dir = tmp_path / "run"
+
+    def broken(*args, **kwargs):
+        raise ValueError("cannot handle a non-unique multi-index!")
+
+    monkeypatch.setattr(report_module, "build_report_from_frame", broken)
+    monkeypatch.setattr("nastransfer.analysis.build_report_from_frame", broken)
+    capsys.readouterr()
+    assert main(["run", str(study), "--dir", str(run_dir)]) == 1
+    out = capsys.readouterr().out
+    assert "the report failed (ValueError: cannot handle a non-unique multi-index!)" in " ".join(out.split())
+    assert "non-unique" in (run_dir / "report.error.txt").read_text()
+    frame = study_package.load(run_dir)
+    assert len(frame) > 0
+    monkeypatch.undo()
+    assert main(["report", str(run_dir), "--format", "md"]) == 0
+    assert main(["run", str(study), "--dir", str(run_dir)]) == 0  # nothing to run; the report is written

@@ -81,9 +81,8 @@ def run(
             f"see `nastransfer status {run_dir}`",
             highlight=False,
         )
-    if report:
-        _report(console, run_dir)
-    if summary.failed:
+    reported = _report(console, run_dir) if report else True
+    if summary.failed or not reported:
         raise typer.Exit(1)
 
 
@@ -122,10 +121,36 @@ def export(
     typer.echo(str(export_frame(run_dir, to)))
 
 
-def _report(console: Console, run_dir: Path) -> None:
-    from nastransfer.cli.report import report_run
+REPORT_ERROR_NAME = "report.error.txt"
 
-    console.print(f"report: {report_run(run_dir)}")
+
+def _report(console: Console, run_dir: Path) -> bool:
+    """Write the run's report; a failure of the report is said in one line and leaves the finished
+    study's results where they are (a traceback in the run directory), so hours of work are never lost
+    to the last step. Returns whether the report was written."""
+    import traceback
+
+    from rich.markup import escape
+
+    from nastransfer.atomic import atomic_write_text
+    from nastransfer.cli.report import report_run
+    from nastransfer.errors import NastransferError
+
+    try:
+        console.print(f"report: {report_run(run_dir)}")
+    except NastransferError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any bug of the analysis: the results must survive it
+        log = run_dir / REPORT_ERROR_NAME
+        atomic_write_text(log, traceback.format_exc())
+        console.print(
+            f"[red]the report failed[/] ({type(err).__name__}: {escape(str(err))}); the study's results "
+            f"are kept in {run_dir} (`nastransfer export {run_dir} --to results.csv`); traceback in {log}; "
+            f"`nastransfer report {run_dir}` writes the report again",
+            highlight=False,
+        )
+        return False
+    return True
 
 
 def _counts_table(counts: dict[str, dict[str, int]], title: str, eta: str | None = None) -> Table:
