@@ -72,6 +72,16 @@ def test_zc_rea_evolves_by_one_edge_mutations_and_returns_the_best_fitness(split
     assert result.genotype == cells[best_index(fitness)]
 
 
+def test_zc_rea_ranks_a_relative_predictor_over_every_cell_it_scored(splits, tmp_path):
+    budget = TINY.replace(n_samples=7)
+    searcher = search.get("zc-rea", predictor="az_nas", population=3, sample_size=2)
+    result = searcher.search("nb201", splits, budget, seed=2, workdir=tmp_path)
+    cells = [spaces.get_space("nb201").parse(h["genotype"]) for h in result.history]
+    direct = _direct_scores("az_nas", cells, splits, seed=2)  # az_nas of the 7 cells ranked together
+    assert [h["fitness"] for h in result.history] == pytest.approx(direct, abs=1e-12)
+    assert result.genotype == cells[best_index(direct)]
+
+
 def test_best_index_skips_nan_and_takes_the_first_of_ties():
     assert best_index([1.0, float("nan"), 3.0, 3.0]) == 2
     assert best_index([float("nan"), float("nan")]) == 0

@@ -8,9 +8,10 @@
 - `zc-rea`: regularised evolution (Real et al., AAAI 2019) with the predictor as fitness, as the
   released NB201 REA runs it (`D-X-Y/NATS-Bench` `regularized_ea.py`: population 10, tournament of
   3 drawn with replacement, the best contender's one-edge mutation joins, the oldest dies, 200
-  cycles) with a budget of predictor calls (`n_samples`: 10 + 200 published). A vote's fitness is
-  re-ranked over every cell scored so far at each cycle, as AZ-NAS's evolutionary search re-ranks
-  its history; the best cell of the history by the final fitness is returned. A cell drawn again
+  cycles) with a budget of predictor calls (`n_samples`: 10 + 200 published). A vote's fitness,
+  and a predictor released as a rank aggregate (az_nas, tenas), is re-ranked over every cell
+  scored so far at each cycle, as AZ-NAS's evolutionary search re-ranks its history; the best
+  cell of the history by the final fitness is returned. A cell drawn again
   reuses its score (the same network, seed and batch give the same score), so repeats cost nothing.
 
 The networks are the space's evaluation networks built from the search seed at the budget's
@@ -25,7 +26,8 @@ from __future__ import annotations
 import os
 from abc import abstractmethod
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -117,15 +119,13 @@ class ZeroCostSearcher(Searcher):
             )
         self.check(space, budget)
         with CostMeter(device="cpu") as meter:
-            score = self.scorer(space, data, budget, seed)
-            best, history, extra = self.run(space, budget, seed, score)
+            scoring = self.scorer(space, data, budget, seed)
+            best, history, extra = self.run(space, budget, seed, scoring)
         extra = {"predictor": self.predictor, **extra}
         return SearchResult(best, history, meter.cost, budget, method=self.name, seed=int(seed), extra=extra)
 
-    def scorer(
-        self, space: str, data: Splits, budget: Budget, seed: int
-    ) -> Callable[[str, Sequence[Any]], list[float]]:
-        """`score(name, cells)`: the scores of predictor or vote `name` on the source batch."""
+    def scorer(self, space: str, data: Splits, budget: Budget, seed: int) -> Scoring:
+        """How cells are scored: the source batch and the networks' options."""
         view = data.train
         batch = first_batch(view, budget.batch_size, seed, budget.image_size)
         options = {
@@ -134,26 +134,38 @@ class ZeroCostSearcher(Searcher):
             "num_classes": view.num_classes,
             "in_channels": batch.shape[0],
         }
-
-        def score(name: str, cells: Sequence[Any]) -> list[float]:
-            return predictors.score_set(name, cells, batch, net_options=options, seed=seed)[0]
-
-        return score
+        return Scoring(batch, options, seed)
 
     def seconds_per_call(self, space: str, data: Splits, budget: Budget, cells: int = 2) -> float:
         """Device-seconds of one predictor call, the mean over `cells` sampled cells (the plan's price)."""
-        score = self.scorer(space, data, budget, 0)
+        scoring = self.scorer(space, data, budget, 0)
         drawn = sample_cells(space, cells, 0)
         with CostMeter(device="cpu") as meter:
-            for name in _components(self.predictor):
-                score(name, drawn)
+            scoring.scores(self.predictor, drawn)
         return meter.cost.device_s / cells
 
     @abstractmethod
     def run(
-        self, space: str, budget: Budget, seed: int, score: Callable[[str, Sequence[Any]], list[float]]
+        self, space: str, budget: Budget, seed: int, scoring: Scoring
     ) -> tuple[Any, list[dict[str, Any]], dict[str, Any]]:
-        """(best cell, history, extra) of the search, scoring cells with `score`."""
+        """(best cell, history, extra) of the search, scoring cells with `scoring`."""
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """One search's source batch and network options: every cell is scored on them from its seed."""
+
+    batch: predictors.Batch
+    options: dict[str, Any]
+    seed: int
+
+    def scores(self, name: str, cells: Sequence[Any]) -> list[float]:
+        """The scores of predictor or vote `name` of `cells`, ranked among them where it ranks."""
+        return predictors.score_set(name, cells, self.batch, net_options=self.options, seed=self.seed)[0]
+
+    def rows(self, name: str, cells: Sequence[Any]) -> list[dict[str, float]]:
+        """Predictor `name`'s `measure` rows of `cells`, for a later `combine` with other rows."""
+        return predictors.measure_cells(name, cells, self.batch, net_options=self.options, seed=self.seed)[0]
 
 
 def _components(name: str) -> tuple[str, ...]:
@@ -171,10 +183,10 @@ def best_index(scores: Sequence[float]) -> int:
 class ZeroCostSampling(ZeroCostSearcher):
     """NASWOT: the best-scoring of `n_samples` uniformly drawn cells."""
 
-    def run(self, space, budget, seed, score):
+    def run(self, space, budget, seed, scoring):
         draw = int(np.random.SeedSequence((int(seed), _STREAM)).generate_state(1)[0])
         cells = sample_cells(space, budget.n_samples, draw)
-        scores = score(self.predictor, cells)
+        scores = scoring.scores(self.predictor, cells)
         best = best_index(scores)
         history = [
             {"queries": i + 1, "genotype": str(c), "score": float(s)}
@@ -205,32 +217,28 @@ class ZeroCostEvolution(ZeroCostSearcher):
         device: str | None = None,
     ) -> None:
         super().__init__(predictor, device)
-        relative = [c for c in _components(predictor) if getattr(predictors.get(c), "relative", False)]
-        if relative:  # its score of a cell changes with every cell scored after it
-            raise ConfigError(
-                f"{self.name}: {relative[0]} ranks each cell among the cells scored with it; "
-                "evolve with a vote of its components instead, or search with zc"
-            )
         self.population, self.sample_size = population, sample_size
 
-    def run(self, space, budget, seed, score):
+    def run(self, space, budget, seed, scoring):
         chosen = get_space(space)
         seeds = np.random.default_rng(np.random.SeedSequence((int(seed), _STREAM)))
         components = _components(self.predictor)
         vote = predictors.parse_vote(self.predictor) if predictors.is_vote(self.predictor) else None
-        known: dict[str, list[float]] = {}
+        known: dict[str, dict[str, dict[str, float]]] = {}  # cell key -> component -> measure row
         cells: list[Any] = []
-        rows: list[list[float]] = []
 
         def evaluate(cell: Any) -> int:
             if cell.key not in known:
-                known[cell.key] = [score(name, [cell])[0] for name in components]
+                known[cell.key] = {name: scoring.rows(name, [cell])[0] for name in components}
             cells.append(cell)
-            rows.append(known[cell.key])
             return len(cells) - 1
 
         def fitness() -> np.ndarray:
-            matrix = np.array(rows, dtype=np.float64).T
+            """Every scored cell's fitness, a relative predictor's rows combined over all of them."""
+            matrix = np.array(
+                [predictors.get(n).combine([known[c.key][n] for c in cells]) for n in components],
+                dtype=np.float64,
+            )
             if vote is not None:
                 return vote.aggregate(matrix)
             return np.where(np.isfinite(matrix[0]), matrix[0], -np.inf)  # NaN never wins a tournament
