@@ -24,7 +24,7 @@ RECORDED = {
         "728ba66d59eb8b6fbe354ec673cefbbe7ebcdc172b6623ce7c5838a69bb5ed80",
         "def8390697bed60ee2253054d062c0d2ac2317c5a2a8114675b639a534e28456",
     ),
-    "fmnist-study.toml": (  # re-recorded after its deliberate resize (issue 13)
+    "fmnist-study.toml": (  # re-recorded after its deliberate resize to a few CPU-hours
         216,
         "cbf0b075a0b047aa8b0c58f4053988ddf2fa7e9c4d2f3c3bd38ec83fdb08a8d3",
         "7ecccce54879230efb41214c6b7e87501ba40b15f7edebc2c34f7fd7616e476c",

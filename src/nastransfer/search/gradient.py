@@ -46,7 +46,8 @@ Step = tuple[float, float, int]
 
 @dataclass(frozen=True)
 class Hyper:
-    """Optimiser settings; defaults are DARTS's published ones (PAPER.md)."""
+    """Optimiser settings; defaults are DARTS's published ones (Liu et al., ICLR 2019, and its
+    released train_search.py)."""
 
     lr: float = 0.025
     lr_min: float = 0.001

@@ -34,7 +34,7 @@ CACHE_NAME = "cost-timings.json"
 #: Effective throughputs assumed for a GPU this machine does not have, in FLOP/s (2 per multiply-add;
 #: forward + backward = 3 forwards), from published run times of the DARTS code on DARTS networks.
 #: Evaluation networks: DARTS_V2 (C=36, 20 cells, 528 M mult-adds) trains 600 CIFAR-10 epochs in
-#: about 24 h on a V100 (github.com/quark0/darts issue 80: 2.5 min an epoch), and DARTS's ImageNet
+#: about 24 h on a V100 (github.com/quark0/darts/issues/80: 2.5 min an epoch), and DARTS's ImageNet
 #: network (530 M) its 250 epochs in 12 days on a GTX 1080 Ti (Liu et al. 2019): both ~1.0 TFLOP/s.
 #: Supernets run many small kernels: DARTS's first-order search (C=16, 8 cells, 300 M mult-adds,
 #: 50 epochs on 25,000 images, a weight and an architecture step per batch) costs 1.5 GPU-days for

@@ -40,8 +40,8 @@ CHECKPOINT_FOLDER = "checkpoints"
 
 @dataclass(frozen=True)
 class TrainOutcome:
-    """Final test accuracy (percent), the per-epoch learning curve, the cost of all sessions and the
-    speed plan (autocast, compile) the training used."""
+    """Final test accuracy (percent), the per-epoch learning curve, the cost summed over the first
+    run and every resume, and the speed plan (autocast, compile) the training used."""
 
     top1: float
     top5: float

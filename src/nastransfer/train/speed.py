@@ -4,9 +4,9 @@
 some networks up and slows others (DARTS' evaluation network 1.23x, the DARTS supernet 0.74x on an
 AVX512-BF16 CPU), and a CPU without native bf16 only emulates it. `compile="auto"` compiles only
 a training long enough to repay the compile. A compile costs minutes, so it is measured only for a
-training that a prior estimate (issue 16's 7 minutes for 1.22x) says may repay it: then the compile
-time and the compiled step time, measured here on a copy of the network, give the steps that repay
-the compile, and the training compiles when it is longer.
+training that a prior estimate (`nets.compiling.COMPILE_COST_S`: 7 minutes for 1.22x) says may
+repay it: then the compile time and the compiled step time, measured here on a copy of the network,
+give the steps that repay the compile, and the training compiles when it is longer.
 
 Measuring costs a few steps on a copy of the network (global RNG states restored, the real model
 untouched), so it runs only for trainings of at least `MEASURE_MIN_STEPS` steps; shorter ones train
