@@ -1,7 +1,7 @@
-"""Start-up of the `nastransfer` command: lazy imports vs the eager ones it had before.
+"""Start-up of the `nastransfer` command: lazy imports vs importing the heavy packages eagerly.
 
 Each row runs the command in a fresh interpreter; the baseline runs the same command after first
-importing what every command module used to pull in at start (torch and numpy through
+importing what an eager command module would pull in at start (torch and numpy through
 `nastransfer.data` and `nastransfer.runtime`). Runs alternate; the table shows the median
 CPU-seconds of the child processes (user + system, steadier than wall time on a shared machine).
 

@@ -1,7 +1,7 @@
 """`nastransfer plan` on every shipped config with a cold cache: wall and CPU-seconds of each.
 
 Each config is planned in a fresh interpreter with `$NASTRANSFER_CACHE` pointing at an empty
-folder, so every step timing and multiply-add count is made (the issue's bar: under 30 s each).
+folder, so every step timing and multiply-add count is made (the bar: under 30 s each).
 CPU-seconds (user + system of the child) are steadier than wall time on a shared machine; the
 load average at the start of each row says how shared it was.
 

@@ -303,7 +303,7 @@ def test_study_data_spec_of_an_imagefolder_with_a_name_option(tmp_path):
 
 def test_official_split_reads_its_files_with_the_target_options(tmp_path):
     """A target trained on its own train/val files keeps its reader options (here the image size
-    and display name an image folder needs; they used to be dropped on this path)."""
+    and display name an image folder needs), which this path must pass on to the reader."""
     from nastransfer.train import get_protocol
     from nastransfer.train.evaluator import prepare_data
 
