@@ -44,10 +44,10 @@ RECORDED = {
         "27e96e3a3d00c3f3510c27ddcf25f23d70a6965fe5e9432f294bd1571cfe51bd",
         "80496186edd788a8faf892f8e97fb9d3b5deda8acfb0ddcfd19724168a4c7064",
     ),
-    "nb201-proxies.toml": (  # re-recorded after adding the vote and learned proxies (its 174 keys kept)
-        177,
-        "6619c8785ff0ce6ecc5ed7bf9a99e36b89e8c50874556bfbcb817181d6a46f31",
-        "8ca42e747238e4aa62396075f8c45f3430149f98f24b6904420c221b09bda83d",
+    "nb201-proxies.toml": (  # re-recorded after adding the new predictors, votes and learned (174 keys kept)
+        199,
+        "56a653fb1ff48d83364e9fa46774cc0860fcb74f4c3807dcc72251da9143b259",
+        "4f10eb69255c09c693de275f0cbd513f2be385e272e3a9873a9193e411cfdd82",
     ),
     "nb201-transfer.toml": (  # re-recorded after adding zc and zc-rea (its 56 keys kept)
         80,
