@@ -175,3 +175,16 @@ def test_a_study_runs_zc_to_a_table_target_and_plans_its_cost(tmp_path, monkeypa
         assert row.genotype == str(direct.genotype)
         assert row.top1 == table.query(direct.genotype)["accuracy"] and row.search_device_s > 0
     assert len(frame[frame["method"] == "zc-rea"]) == 2
+
+
+def test_search_command_runs_zc_with_a_vote_and_refuses_a_predictor_elsewhere(tmp_path, capsys):
+    output = tmp_path / "zc.json"
+    argv = ["search", "--method", "zc", "--source", "digits", "--space", "nb201", "--channels", "2"]
+    argv += ["--layers", "1", "--batch-size", "8", "--n-samples", "3", "-o", str(output)]
+    assert main([*argv, "--predictor", "vote:naswot,params"]) == 0
+    result = json.loads(output.read_text())
+    assert result["method"] == "zc" and result["extra"]["predictor"] == "vote:naswot,params"
+    assert len(result["history"]) == 3 and result["budget"]["n_samples"] == 3
+    argv[2] = "darts"
+    assert main([*argv, "--predictor", "naswot"]) == 2
+    assert "unknown option 'predictor'" in capsys.readouterr().err

@@ -22,7 +22,7 @@ def search_command(
         str,
         typer.Option(
             help="Search method (see `nastransfer search --help`): darts, darts2, "
-            "pcdarts, gdas, pdarts, rsws, random, a plugin, or module:Class."
+            "pcdarts, gdas, pdarts, rsws, random, zc, zc-rea, a plugin, or module:Class."
         ),
     ],
     source: Annotated[str, typer.Option(help="Dataset to search on, e.g. fashion-mnist.")],
@@ -55,14 +55,20 @@ def search_command(
     warmup_epochs: Annotated[
         int | None, typer.Option(help="Weights-only epochs before arch updates.")
     ] = None,
-    n_samples: Annotated[int | None, typer.Option(help="Cells scored by rsws.")] = None,
+    n_samples: Annotated[
+        int | None, typer.Option(help="Cells scored by rsws or zc; predictor calls of zc-rea.")
+    ] = None,
+    predictor: Annotated[
+        str | None,
+        typer.Option(help="zc, zc-rea: the zero-cost predictor or vote (vote:naswot,synflow) to search by."),
+    ] = None,
     device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1 (default: CUDA if present).")] = None,
     compile_: Annotated[
         str | None,
         typer.Option(
             "--compile",
             help="Supernet methods: auto (compile where a measured compile repays within the search), "
-            "true or false (default: auto)."
+            "true or false (default: auto).",
         ),
     ] = None,
 ) -> None:
@@ -76,6 +82,8 @@ def search_command(
     if space not in space_names():
         raise ConfigError(f"--space {space!r} is not one of {', '.join(space_names())}")
     options: dict[str, object] = {"device": checked_device(device)} if device else {}
+    if predictor is not None:
+        options["predictor"] = predictor
     if compile_ is not None:
         choices = {"auto": "auto", "true": True, "false": False}
         if compile_ not in choices:
