@@ -59,8 +59,9 @@ test: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# Runs every benchmarks/bench_*.py and writes what each prints into docs/benchmarks.md, stamped.
 bench: setup
-	@for b in benchmarks/bench_*.py; do echo "==> $$b"; $(BIN)/python $$b; done
+	$(BIN)/python benchmarks/refresh_docs.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

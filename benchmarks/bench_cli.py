@@ -42,7 +42,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     table = Table(title="nastransfer start-up (median of fresh processes, CPU-seconds)")
-    for column in ("command", "eager imports (before)", "lazy (now)", "speed-up", "now, wall s"):
+    for column in ("command", "eager imports", "lazy imports", "speed-up", "lazy, wall s"):
         table.add_column(column, justify="right")
     for command in COMMANDS:
         eager, lazy, wall = [], [], []
@@ -51,9 +51,9 @@ def main() -> None:
             cpu, seconds = cost("", command)
             lazy.append(cpu)
             wall.append(seconds)
-        before, now = statistics.median(eager), statistics.median(lazy)
+        eager_s, lazy_s = statistics.median(eager), statistics.median(lazy)
         table.add_row(
-            " ".join(command), f"{before:.2f}", f"{now:.2f}", f"{before / now:.1f}x",
+            " ".join(command), f"{eager_s:.2f}", f"{lazy_s:.2f}", f"{eager_s / lazy_s:.1f}x",
             f"{statistics.median(wall):.2f}",
         )
     Console().print(table)
