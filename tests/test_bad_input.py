@@ -747,6 +747,7 @@ ARGV = [
     (["report", "@S/run", "--out", "@S/study.toml/sub"], "study.toml is not a folder"),
     (["search", "--method", "random", "--source", "digits", "-o", "/proc/s.json"], "special file system"),
     (["train", "--genotype", "DARTS_V2", "--dataset", "digits", "-o", "/sys/t.json"], "special file system"),
+    (["genotype", "plot", "DARTS_V2", "-o", "/proc/x.png"], "--output: /proc/x.png: is on a special"),
     (["tables", "query", "nb201:cifar10", "not-an-arch"], "not-an-arch"),
     (["tables", "query", "nb201-file:@S/none.json", "x"], "none.json"),
     (["tables", "tau", "nb201:nowhere", "nb201:cifar10"], "nowhere"),

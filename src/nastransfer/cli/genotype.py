@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nastransfer.cli import MAX_SEED
+from nastransfer.cli import MAX_SEED, check_output_file
 
 SPEC_HELP = "a published cell name (e.g. DARTS_V2), Genotype(...) text, an NB201 arch string, or a file"
 
@@ -106,4 +106,5 @@ def plot(
     from nastransfer.spaces import load_genotype
     from nastransfer.spaces.plotting import plot_cells
 
+    check_output_file(output, "--output")
     typer.echo(f"wrote {plot_cells(load_genotype(spec), output)}")
