@@ -812,3 +812,19 @@ def test_figure_names_are_distinct_and_short():
     names = list(figures)
     assert len(set(names)) == 3 and names[0] == "scatter-cite-seer"
     assert all(len(name) < 100 for name in names)
+
+
+# -- the Ray address ---------------------------------------------------------------------------------------
+
+
+def test_ray_address_where_nothing_listens_fails_in_one_line_without_ray_logs(scratch, capfd):
+    """`run --executor ray --address 127.0.0.1:1` (nothing listens): exit 2 at once, one line naming the
+    address, nothing written, and no line of Ray's own on the terminal (file descriptors read, not sys)."""
+    capfd.readouterr()
+    before = snapshot(scratch)
+    argv = ["run", str(scratch / "study.toml"), "--dir", str(scratch / "ray-run")]
+    code = main([*argv, "--executor", "ray", "--address", "127.0.0.1:1"])
+    out, err = capfd.readouterr()
+    assert code == 2, err
+    assert len(err.strip().splitlines()) == 1 and "--address 127.0.0.1:1: no Ray cluster answers" in err, err
+    assert "Ray" not in out and snapshot(scratch) == before

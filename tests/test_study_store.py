@@ -46,6 +46,24 @@ def test_migration_from_version_1_keeps_rows(tmp_path):
         assert store.task("k1")["worker"] == "host:1"
 
 
+def test_migration_from_version_2_adds_the_node_and_keeps_rows(tmp_path):
+    """A store written before nodes were recorded (schema 2) opens, keeps its rows and records nodes."""
+    path = tmp_path / "study.sqlite"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:
+        for statement in _statements(script):
+            db.execute(statement)
+    db.execute("UPDATE schema_version SET version = 2")
+    db.execute("INSERT INTO tasks (key, kind, spec, created, worker) VALUES ('k1', 'search', '{}', 0, 'h:1')")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.version == SCHEMA_VERSION == 3
+        assert store.task("k1")["worker"] == "h:1" and store.task("k1")["node"] is None
+        store.record_genotype("k1", "darts", "cell", "text", search={}, worker="h:2", node="n1")
+        assert store.node_counts() == {"n1": 1}
+
+
 def test_result_insert_is_idempotent(tmp_path):
     search, evaluate = _tasks()
     with Store(tmp_path / "study.sqlite") as store:

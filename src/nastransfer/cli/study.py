@@ -92,7 +92,7 @@ def _hours(hours: float) -> str:
 
 
 def status(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
-    """Progress of a run, per task kind; the last line of each failure."""
+    """Progress of a run, per task kind; the tasks each node ran; the last line of each failure."""
     from nastransfer.study import Store
     from nastransfer.study.store import STORE_NAME
 
@@ -100,9 +100,12 @@ def status(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> No
         raise ConfigError(f"{run_dir}: not a study run directory (no {STORE_NAME})")
     with Store.of_run(run_dir, readonly=True) as store:
         counts = store.status_counts()
+        nodes = store.node_counts()
         failures = [(r["kind"], r["key"], r["error"]) for r in store.tasks() if r["status"] == "failed"]
     console = Console()
     console.print(_counts_table(counts, str(run_dir)))
+    for node, done in nodes.items():
+        console.print(f"node {node}: {done} task(s) done", highlight=False)
     for kind, key, error in failures:
         last = (error or "").strip().splitlines()[-1:] or ["?"]
         console.print(f"[red]failed[/] {kind} {key[:12]}: {last[0]}")

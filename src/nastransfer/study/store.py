@@ -48,6 +48,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE tasks ADD COLUMN worker TEXT;
     CREATE INDEX tasks_by_status ON tasks (status, kind);
     """,
+    # Version 3 records the node (a Ray node id, or the host of a local run) that ran a task.
+    """
+    ALTER TABLE tasks ADD COLUMN node TEXT;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -154,7 +158,7 @@ class Store:
         """At the start of a run: tasks left running (driver killed), failed or skipped become pending."""
         with self.transaction() as db:
             cursor = db.execute(
-                "UPDATE tasks SET status = 'pending', started = NULL, worker = NULL "
+                "UPDATE tasks SET status = 'pending', started = NULL, worker = NULL, node = NULL "
                 "WHERE status IN ('running', 'failed', 'skipped')"
             )
             return cursor.rowcount
@@ -176,6 +180,14 @@ class Store:
             counts.setdefault(kind, dict.fromkeys(STATUSES, 0))[status] = n
         return counts
 
+    def node_counts(self) -> dict[str, int]:
+        """{node: tasks it finished} over the tasks a worker ran (the driver draws the samples)."""
+        rows = self._db.execute(
+            "SELECT node, COUNT(*) FROM tasks WHERE status = 'done' AND node IS NOT NULL "
+            "GROUP BY node ORDER BY node"
+        )
+        return {node: n for node, n in rows}
+
     def mark_running(self, key: str, worker: str) -> None:
         with self.transaction() as db:
             db.execute(
@@ -187,8 +199,8 @@ class Store:
     def mark_pending(self, keys: Iterable[str]) -> None:
         with self.transaction() as db:
             db.executemany(
-                "UPDATE tasks SET status = 'pending', started = NULL, worker = NULL WHERE key = ? "
-                "AND status = 'running'",
+                "UPDATE tasks SET status = 'pending', started = NULL, worker = NULL, node = NULL "
+                "WHERE key = ? AND status = 'running'",
                 [(k,) for k in keys],
             )
 
@@ -215,6 +227,7 @@ class Store:
         text: str,
         search: dict[str, Any] | None = None,
         worker: str = "driver",
+        node: str | None = None,
     ) -> None:
         """A search or sample task finished: its cell, the search's history and cost, the task done."""
         with self.transaction() as db:
@@ -228,10 +241,16 @@ class Store:
                 )
                 _insert_cost(db, key, search.get("cost"))
             _finish(db, [key], cell=cell)
-            db.execute("UPDATE tasks SET worker = ? WHERE key = ?", (worker, key))
+            db.execute("UPDATE tasks SET worker = ?, node = ? WHERE key = ?", (worker, node, key))
 
     def record_evaluation(
-        self, keys: Iterable[str], eval_key: str, cell: str, result: dict[str, Any], worker: str = ""
+        self,
+        keys: Iterable[str],
+        eval_key: str,
+        cell: str,
+        result: dict[str, Any],
+        worker: str = "",
+        node: str | None = None,
     ) -> None:
         """An evaluation finished: insert its result, curve and cost once; mark every task sharing it done."""
         with self.transaction() as db:
@@ -256,12 +275,14 @@ class Store:
             )
             _insert_cost(db, eval_key, result.get("cost"))
             db.executemany(
-                "UPDATE tasks SET eval_key = ?, cell = COALESCE(cell, ?), worker = ? WHERE key = ?",
-                [(eval_key, cell, worker, k) for k in keys],
+                "UPDATE tasks SET eval_key = ?, cell = COALESCE(cell, ?), worker = ?, node = ? WHERE key = ?",
+                [(eval_key, cell, worker, node, k) for k in keys],
             )
             _finish(db, keys, cell=cell)
 
-    def record_proxy_scores(self, key: str, result: dict[str, Any], worker: str = "") -> None:
+    def record_proxy_scores(
+        self, key: str, result: dict[str, Any], worker: str = "", node: str | None = None
+    ) -> None:
         """A fidelity task finished: its per-cell scores (kept as JSON in `searches`, keyed by the task,
         so the schema is unchanged), its cost, the task done."""
         with self.transaction() as db:
@@ -271,7 +292,7 @@ class Store:
             )
             _insert_cost(db, key, result.get("cost"))
             _finish(db, [key])
-            db.execute("UPDATE tasks SET worker = ? WHERE key = ?", (worker, key))
+            db.execute("UPDATE tasks SET worker = ?, node = ? WHERE key = ?", (worker, node, key))
 
     def finish_from_stored(self, keys: Iterable[str]) -> None:
         """Tasks whose evaluation was already recorded (a cell found twice) are done without running."""

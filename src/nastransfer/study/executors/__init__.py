@@ -1,8 +1,10 @@
 """Where tasks run: local worker processes or Ray tasks, behind one small interface.
 
 An executor has `slots` (how many tasks the driver keeps in flight), `submit(payload) -> Future`,
-`abort()` (stop running work now: Ctrl-C) and `close()`. The driver owns all scheduling decisions
-and the store; an executor only runs `study.task_runner.run_task` somewhere and hands back its dict.
+`check_storage(needs)` (before any task: every machine it runs tasks on sees the run directory and
+the data, see `study.storage_check`), `abort()` (stop running work now: Ctrl-C) and `close()`.
+The driver owns all scheduling decisions and the store; an executor only runs
+`study.task_runner.run_task` somewhere and hands back its dict.
 It also says how many processes a task's training takes (`task_nproc`), adds that to the payload
 as `nproc`, and reserves the cores (and GPUs) of all of them.
 """
@@ -15,6 +17,7 @@ from concurrent.futures import Future
 from typing import Any, Protocol
 
 from nastransfer.study.schema import ExecutorConfig
+from nastransfer.study.storage_check import StorageNeeds
 
 
 class Executor(Protocol):
@@ -22,6 +25,8 @@ class Executor(Protocol):
     threads: int
 
     def submit(self, payload: dict[str, Any]) -> Future: ...
+
+    def check_storage(self, needs: StorageNeeds) -> None: ...
 
     def abort(self) -> None: ...
 

@@ -26,6 +26,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from nastransfer.study.executors import one_process
+from nastransfer.study.storage_check import StorageNeeds
 from nastransfer.study.task_runner import run_task
 
 
@@ -61,6 +62,9 @@ class LocalExecutor:
             self._queue.append((min(nproc, self.slots), shipped, future))
             self._changed.notify_all()
         return future
+
+    def check_storage(self, needs: StorageNeeds) -> None:
+        """Nothing to check: the workers run on the driver's machine, whose data `check_data` read."""
 
     def _start_queued(self) -> None:
         """Hand queued tasks to the pool, in order, as their slots come free (a thread of its own)."""
