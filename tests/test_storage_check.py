@@ -1,0 +1,53 @@
+"""The per-node storage probe, run here: the run directory's token and every dataset a study reads."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from nastransfer.study import load_study
+from nastransfer.study.storage_check import TOKEN_NAME, datasets_read, look, token_in
+
+STUDY = """
+name = "probe"
+space = "darts"
+
+[[sources]]
+name = "digits"
+dataset = "digits"
+
+[[sources]]
+name = "mnist-proxy"
+proxy_of = "mnist"
+classes = 3
+per_class = 10
+
+[random]
+n = 1
+
+[[targets]]
+name = "mnist"
+dataset = "mnist5k"
+protocols = ["cpu-mini"]
+"""
+
+
+def test_a_study_reads_its_sources_targets_and_the_datasets_its_proxies_view(tmp_path):
+    path = tmp_path / "study.toml"
+    path.write_text(STUDY)
+    assert datasets_read(load_study(path)) == (("digits", None), ("mnist5k", None))
+
+
+def test_the_probe_sees_the_token_and_the_datasets(tmp_path):
+    with token_in(tmp_path, (("digits", None), ("mnist5k", None))) as needs:
+        assert (tmp_path / TOKEN_NAME).read_text() == needs.token
+        assert look(needs) is None
+    assert not (tmp_path / TOKEN_NAME).exists()
+
+
+def test_the_probe_names_what_a_node_does_not_see(tmp_path):
+    with token_in(tmp_path, ()) as needs:
+        elsewhere = replace(needs, run_dir=str(tmp_path / "nowhere"))
+        assert look(elsewhere).startswith(f"cannot see the run directory {tmp_path / 'nowhere'}")
+        assert "sees another folder" in look(replace(needs, token="another token"))
+        missing = replace(needs, datasets=(("mnist", str(tmp_path / "no-data")),))
+        assert look(missing).startswith(f"dataset 'mnist' not found: looked in {tmp_path / 'no-data'}")
