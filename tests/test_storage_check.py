@@ -7,33 +7,10 @@ from dataclasses import replace
 from nastransfer.study import load_study
 from nastransfer.study.storage_check import TOKEN_NAME, datasets_read, look, token_in
 
-STUDY = """
-name = "probe"
-space = "darts"
 
-[[sources]]
-name = "digits"
-dataset = "digits"
-
-[[sources]]
-name = "mnist-proxy"
-proxy_of = "mnist"
-classes = 3
-per_class = 10
-
-[random]
-n = 1
-
-[[targets]]
-name = "mnist"
-dataset = "mnist5k"
-protocols = ["cpu-mini"]
-"""
-
-
-def test_a_study_reads_its_sources_targets_and_the_datasets_its_proxies_view(tmp_path):
+def test_a_study_reads_its_sources_targets_and_the_datasets_its_proxies_view(tmp_path, tiny_study):
     path = tmp_path / "study.toml"
-    path.write_text(STUDY)
+    path.write_text(tiny_study("probe"))  # digits, a proxy of mnist5k, and mnist5k
     assert datasets_read(load_study(path)) == (("digits", None), ("mnist5k", None))
 
 
