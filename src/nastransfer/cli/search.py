@@ -81,7 +81,7 @@ def search_command(
     check_output_file(output, "--output")
     if space not in space_names():
         raise ConfigError(f"--space {space!r} is not one of {', '.join(space_names())}")
-    options: dict[str, object] = {"device": checked_device(device)} if device else {}
+    options: dict[str, object] = {"device": checked_device(device)} if device is not None else {}
     if predictor is not None:
         options["predictor"] = predictor
     if compile_ is not None:

@@ -40,6 +40,7 @@ def run(
     force: Annotated[bool, typer.Option("--force", help="run even if the plan exceeds max_hours")] = False,
 ) -> None:
     """Run a study (or resume it in the same --dir): its cost plan first, the report's path at the end."""
+    from nastransfer.cli import check_output_folder
     from nastransfer.study import load_study, run_study
     from nastransfer.study.cost_plan import estimate_study
     from nastransfer.study.runner import check_run_dir
@@ -55,7 +56,8 @@ def run(
             ExecutorConfig.model_validate({**config.executor.model_dump(), **changes})
         )
     run_dir = dir or Path("runs") / config.name
-    check_run_dir(run_dir)  # a damaged run directory is named before the plan is measured
+    check_output_folder(run_dir, "--dir")  # an unwritable or damaged run directory is named before
+    check_run_dir(run_dir)  # the plan is measured
     console = Console()
     estimate = estimate_study(config)
     console.print(summary_line(estimate), markup=False, highlight=False)
