@@ -6,13 +6,14 @@ asks for N x `threads` CPUs and, when tasks use GPUs (`gpus_per_task` > 0), N wh
 CUDA_VISIBLE_DEVICES to those, and rank i takes the i-th. One training stays on one node.
 
 Connecting waits at most CONNECT_TIMEOUT_S for the address to answer and fails in one line naming
-it; Ray's own log lines go to its log files, not to the user's terminal. Ray retries nothing
+it; Ray's own log lines and error events go to its log files, not to the user's terminal. Ray retries nothing
 (`max_retries=0`): a task lost with its node comes back as a failure, and the driver retries it
 within the study's `retries`. Results come back by value through Ray to the driver's store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -163,6 +164,22 @@ def _connect(ray: Any, address: str) -> None:
             ) from None
         except Exception as err:  # Ray raises ConnectionError, RuntimeError or its own errors here
             raise ConfigError(f"{where}: {_join_problem(err)}") from None
+    _stop_error_printer()
+
+
+def _stop_error_printer() -> None:
+    """Stop the driver thread by which Ray prints the cluster's error events (a node marked dead, a
+    worker killed) on the terminal, whatever `log_to_driver` says; the driver counts those tasks'
+    failures and retries itself. Ray has no setting for it, so this stops the thread as Ray's own
+    disconnect does; a Ray without these attributes keeps printing."""
+    from ray._private import worker as ray_worker
+
+    driver = ray_worker.global_worker
+    with contextlib.suppress(AttributeError):
+        driver.threads_stopped.set()  # read by this thread only (and the log printer, which is off)
+        driver.gcs_error_subscriber.close()
+        driver.listener_thread.join(timeout=CONNECT_TIMEOUT_S)
+        driver.threads_stopped.clear()
 
 
 def _init(ray: Any, address: str, joined: Future) -> None:
