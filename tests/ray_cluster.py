@@ -151,6 +151,17 @@ class Cluster:
         """Start `argv` (a driver) in the cluster's namespace with its token, in a session of its own."""
         return subprocess.Popen([*self.namespace(), *argv], env=self.env, start_new_session=True, **kwargs)
 
+    def listening(self) -> set[str]:
+        """The addresses that sockets listen on in the cluster's namespace (IPv4 dotted, IPv6 hex)."""
+        assert self.holder is not None
+        found = set()
+        for table in ("tcp", "tcp6"):
+            for line in Path(f"/proc/{self.holder.pid}/net/{table}").read_text().splitlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                if state == "0A":  # LISTEN
+                    found.add(_address(local.split(":")[0]))
+        return found
+
     def kill_node(self, node: Node) -> list[int]:
         """Kill one node's processes (raylet, agents, workers) at once with SIGKILL; their pids."""
         pids = node.pids()
@@ -174,6 +185,15 @@ class Cluster:
         self.holder = None
         if left:
             raise RuntimeError(f"processes left behind by the test cluster: {left}")
+
+
+def _address(hex_ip: str) -> str:
+    """/proc/net/tcp's little-endian hex address as text (IPv4 mapped into IPv6 as IPv4)."""
+    if len(hex_ip) == 32 and hex_ip[:24] == "0000000000000000FFFF0000":
+        hex_ip = hex_ip[24:]
+    if len(hex_ip) == 8:
+        return socket.inet_ntop(socket.AF_INET, bytes.fromhex(hex_ip)[::-1])
+    return hex_ip
 
 
 def _live_pids() -> list[int]:
