@@ -114,3 +114,53 @@ def test_random_and_protocol_verdicts():
     assert {v.verdict for v in random} == {findings.DIFFERS}  # searched cells 3 points better
     (protocol,) = findings.protocol_verdicts(scores, n_boot=300, seed=0)
     assert protocol.verdict == findings.AGREES and protocol.difference.value == pytest.approx(3.0, abs=0.2)
+
+
+def test_method_spread_difference_by_hand():
+    # two methods, three seeds each: target means 70 and 74, source means 90 and 90.5
+    pairs = pd.DataFrame(
+        {
+            "method": ["a"] * 3 + ["b"] * 3,
+            "target": [69.0, 70.0, 71.0, 73.0, 74.0, 75.0],
+            "source": [90.0, 90.0, 90.0, 90.5, 90.5, 90.5],
+        }
+    )
+    d, on_target, on_source = findings.method_spread_difference(pairs, n_boot=400, seed=0)
+    assert on_target == pytest.approx(4 / math.sqrt(2)) and on_source == pytest.approx(0.5 / math.sqrt(2))
+    assert d.value == pytest.approx(3.5 / math.sqrt(2)) and d.low > 0
+
+
+def test_spread_verdict_agrees_when_methods_part_only_on_the_target():
+    rng = np.random.default_rng(2)
+    rows = []
+    for method, shift in (("a", 0.0), ("b", 5.0), ("c", 10.0)):
+        for i in range(6):
+            cell = f"{method}{i}"
+            rows.append(
+                _row(
+                    cell,
+                    method,
+                    "src",
+                    "dataset",
+                    "target",
+                    "t",
+                    "p",
+                    70 + shift + rng.normal(0, 1),
+                    search_seed=i,
+                )
+            )
+            rows.append(
+                _row(
+                    cell,
+                    method,
+                    "src",
+                    "dataset",
+                    "source",
+                    "src",
+                    "p",
+                    90 + rng.normal(0, 0.3),
+                    search_seed=i,
+                )
+            )
+    (answer,) = findings.spread_verdicts(cell_scores(pd.DataFrame(rows)), n_boot=300, seed=0)
+    assert answer.verdict == findings.AGREES and answer.difference.value == pytest.approx(5.0, abs=1.0)

@@ -7,8 +7,8 @@ points that counts as "about the same": an interval inside [-MARGIN, +MARGIN] sh
 an interval excluding zero shows them different, and anything else is too wide to tell.
 
 (i) mean target accuracy of cells searched on different datasets minus on proxy sets (paper: alike);
-(ii) the best minus the worst method's mean on the target, and on the sources (paper: alike on the
-     source, different on the target);
+(ii) per source, the standard deviation of the methods' means on the target minus on that source,
+     each seed's cell scored on both (paper: alike on the source, different on the target);
 (iii) the searched cells' mean minus the random cells' mean on the target (paper: random very
      competitive, i.e. not clearly beaten);
 (iv) the stronger protocol's mean gain on small (source) datasets minus its gain on large (target)
@@ -134,46 +134,64 @@ def sources_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Ve
     return out
 
 
-def _gap(rows: pd.DataFrame, *, n_boot: int, seed: int) -> tuple[Difference, str, str]:
-    """The best minus the worst method's mean (chosen by the point estimates), with its interval."""
-    means = rows.groupby("method")["top1"].mean().sort_values()
-    worst, best = means.index[0], means.index[-1]
-    d = mean_difference(
-        rows[rows["method"] == best]["top1"], rows[rows["method"] == worst]["top1"], n_boot=n_boot, seed=seed
-    )
-    return d, best, worst
+def method_spread_difference(
+    pairs: pd.DataFrame, *, n_boot: int, seed: int
+) -> tuple[Difference, float, float]:
+    """The standard deviation of the methods' mean accuracies on the target minus on the source, with
+    an interval from resampling each method's search seeds (the same draw for both sides, as each seed's
+    cell is scored on both); also the two spreads. `pairs`: method, target, source (one row a cell)."""
+    groups = [g[["target", "source"]].to_numpy(dtype=float) for _, g in pairs.groupby("method", sort=True)]
+
+    def spreads(means: np.ndarray) -> np.ndarray:  # (..., methods, 2) -> (..., 2)
+        return means.std(axis=-2, ddof=1)
+
+    point = spreads(np.stack([g.mean(axis=0) for g in groups]))
+    value = float(point[0] - point[1])
+    if min(len(g) for g in groups) < 2 or n_boot <= 0:
+        return Difference(value, math.nan, math.nan, (len(pairs),)), float(point[0]), float(point[1])
+    rng = np.random.default_rng(seed)
+    means = np.stack([g[rng.integers(0, len(g), size=(n_boot, len(g)))].mean(axis=1) for g in groups], axis=1)
+    boots = spreads(means)
+    low, high = np.percentile(boots[:, 0] - boots[:, 1], [2.5, 97.5])
+    return Difference(value, float(low), float(high), (len(pairs),)), float(point[0]), float(point[1])
 
 
 def spread_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
-    """(ii) the gap between methods on the target, judged beside the gap on the sources."""
+    """(ii) per source, how much more the methods searched on it spread on the target than on the
+    source itself (under the source protocol matching the target's)."""
     out = []
     searched = scores[scores["method"] != RANDOM]
-    on_sources = searched[searched["eval_role"] == SOURCE_ROLE]
+    keys = ["method", "search_seed", "cell"]
     for setting in _target_settings(searched):
-        rows = _on(searched[searched["eval_role"] == TARGET_ROLE], setting)
-        if rows["method"].nunique() < 2:
-            continue
-        d, best, worst = _gap(rows, n_boot=n_boot, seed=seed)
+        on_target = _on(searched[searched["eval_role"] == TARGET_ROLE], setting)
         position = protocol_order(_on_role(searched, TARGET_ROLE, setting)).index(setting.protocol)
-        source_rows = _source_rows_matching(on_sources, position)
-        statistic = f"the best method ({best}) minus the worst ({worst})"
-        if source_rows.empty or source_rows["method"].nunique() < 2:
-            verdict, reason = CANNOT_TELL, "no method is evaluated on its source"
-        else:
-            s, _, _ = _gap(source_rows, n_boot=n_boot, seed=seed)
-            on_source = f"on the sources the gap is {s.format()}"
-            if math.isnan(d.low) or math.isnan(s.low):
+        for source, rows in on_target.groupby("source", sort=True):
+            if rows["method"].nunique() < 2:
+                continue
+            own = searched[(searched["eval_role"] == SOURCE_ROLE) & (searched["eval_dataset"] == source)]
+            on_source = _source_rows_matching(own[own["source"] == source], position)
+            pairs = rows[keys + ["top1"]].merge(on_source[keys + ["top1"]], on=keys, suffixes=("_t", "_s"))
+            pairs = pairs.rename(columns={"top1_t": "target", "top1_s": "source"})
+            statistic = (
+                f"searched on {source}, the spread of the methods' means on the target minus on the source"
+            )
+            if pairs["method"].nunique() < 2:
+                nan = Difference(math.nan, math.nan, math.nan, (0,))
+                out.append(
+                    Verdict("spread", str(setting), statistic, nan, CANNOT_TELL, "no method on its source")
+                )
+                continue
+            d, on_t, on_s = method_spread_difference(pairs, n_boot=n_boot, seed=seed)
+            spreads = f"standard deviation {on_t:.2f} on the target, {on_s:.2f} on the source"
+            if math.isnan(d.low):
                 verdict, reason = CANNOT_TELL, "too few cells for an interval"
-            elif d.low > 0 and not s.excludes_zero:
-                verdict, reason = AGREES, f"methods differ on the target, not on the sources ({on_source})"
             elif d.low > 0:
-                verdict, reason = DIFFERS, f"methods differ on the sources already ({on_source})"
-            elif d.high < MARGIN:
-                verdict, reason = DIFFERS, f"methods do not differ on the target ({on_source})"
+                verdict, reason = AGREES, f"the methods spread more on the target ({spreads})"
+            elif d.high < 0:
+                verdict, reason = DIFFERS, f"the methods spread more on the source ({spreads})"
             else:
-                reason = f"the interval includes zero and gaps beyond {MARGIN:g} ({on_source})"
-                verdict = CANNOT_TELL
-        out.append(Verdict("spread", str(setting), statistic, d, verdict, reason))
+                verdict, reason = CANNOT_TELL, f"the interval includes zero ({spreads})"
+            out.append(Verdict("spread", str(setting), statistic, d, verdict, reason))
     return out
 
 
