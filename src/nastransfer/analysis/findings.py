@@ -231,6 +231,32 @@ def random_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Ver
     return out
 
 
+def methods_vs_random(frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Per target setting and method, its cells from every source minus the random cells, in points
+    with a 95 % interval: which methods the random baseline beats, ties or loses to."""
+    scores = cell_scores(frame)
+    rows = []
+    for setting in _target_settings(scores):
+        here = _on(scores[scores["eval_role"] == TARGET_ROLE], setting)
+        random = here[here["method"] == RANDOM]["top1"]
+        for method, cells in here[here["method"] != RANDOM].groupby("method", sort=True):
+            d = mean_difference(cells["top1"], random, n_boot=n_boot, seed=seed)
+            rows.append(
+                {
+                    "eval_dataset": setting.eval_dataset,
+                    "protocol": setting.protocol,
+                    "method": method,
+                    "n_cells": len(cells),
+                    "n_random": len(random),
+                    "difference": d.value,
+                    "difference_low": d.low,
+                    "difference_high": d.high,
+                }
+            )
+    columns = ["eval_dataset", "protocol", "method", "n_cells", "n_random", "difference"]
+    return pd.DataFrame(rows, columns=columns + ["difference_low", "difference_high"])
+
+
 def _gains(scores: pd.DataFrame, role: str) -> np.ndarray:
     """Per cell and dataset of `role`, the last protocol's accuracy minus the base protocol's."""
     gains = []

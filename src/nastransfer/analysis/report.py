@@ -255,6 +255,9 @@ def _judge(
                     f" Flagged: seed-to-seed Kendall tau on this setting is {tau:.2f} (< {noise.NOISY_TAU})."
                 )
             section.verdicts.append(line)
+        if section.key == "random":
+            table = findings.methods_vs_random(frame, n_boot=n_boot, seed=seed)
+            section.tables["Each method's cells minus the random cells on the targets (points)"] = table
         if not section.verdicts:
             section.verdicts.append(
                 f"{findings.CANNOT_TELL}: the study has no data for this question. "
