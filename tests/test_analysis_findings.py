@@ -113,8 +113,10 @@ def test_random_and_protocol_verdicts():
     random = findings.random_verdicts(scores, n_boot=300, seed=0)
     assert {v.verdict for v in random} == {findings.DIFFERS}  # searched cells 3 points better
     table = findings.methods_vs_random(pd.DataFrame(rows), n_boot=300)
-    assert list(table["method"]) == ["m"] and table["difference"].iloc[0] == pytest.approx(3.0)
-    assert table["difference_low"].iloc[0] > 2.5
+    assert list(table["protocol"]) == ["base", "enhanced"] and set(table["method"]) == {"m"}
+    assert (
+        table["difference"].to_numpy() == pytest.approx([3.0, 3.0]) and (table["difference_low"] > 2.5).all()
+    )
     (protocol,) = findings.protocol_verdicts(scores, n_boot=300, seed=0)
     assert protocol.verdict == findings.AGREES and protocol.difference.value == pytest.approx(3.0, abs=0.2)
 
