@@ -181,7 +181,10 @@ class Store:
         return counts
 
     def node_counts(self) -> dict[str, int]:
-        """{node: tasks it finished} over the tasks a worker ran (the driver draws the samples)."""
+        """{node: tasks it finished} over the tasks a worker ran (the driver draws the samples); none for a
+        store of schema 2 read without migrating it (a read-only `status` of an older run)."""
+        if self.version < 3:
+            return {}
         rows = self._db.execute(
             "SELECT node, COUNT(*) FROM tasks WHERE status = 'done' AND node IS NOT NULL "
             "GROUP BY node ORDER BY node"
