@@ -16,7 +16,7 @@ perspective", ICLR 2021 (released code `VITA-Group/TENAS`, `lib/procedures/ntk.p
 - `tenas`: the sum of the two ranks over the scored cells (`relative`; a non-finite value ranks
   lowest). Higher is better.
 
-On a full NB201 network every one of 64 normal images falls in a region of its own (about 10^5
+On a full NB201 network every one of 64 normal images falls in a region of its own (some 10^5
 ReLU units), so `tenas_lr` is the batch size for every cell and `tenas` ranks by the NTK; TE-NAS's
 own pruning search counts regions on a one-channel, one-cell copy of its supernet with 3,000
 3x3 crops instead, which per-cell scoring has no counterpart of.
