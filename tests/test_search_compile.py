@@ -148,7 +148,7 @@ def test_methods_whose_graph_changes_never_compile(method, splits, tmp_path, mon
 
 @pytest.mark.parametrize("setting", ["yes", "true", 1, 0, None])
 def test_a_bad_compile_setting_is_one_clear_error(setting):
-    with pytest.raises(ConfigError, match=r'darts: compile must be "auto", true or false, got '):
+    with pytest.raises(ConfigError, match=r'compile: darts takes "auto", true or false \(.*\), got '):
         search.get("darts", compile=setting)
 
 
