@@ -47,6 +47,9 @@ class CountingExecutor:
         future.set_result({"ok": True, "result": result, "worker": "test"})
         return future
 
+    def check_storage(self, needs) -> None:
+        """Runs in this process: it sees what the driver sees."""
+
     def abort(self) -> None:
         pass
 
