@@ -23,7 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nastransfer.analysis.frame import RANDOM, SOURCE_ROLE, TARGET_ROLE, Setting, cell_scores, protocol_order
+from nastransfer.analysis.frame import (
+    RANDOM,
+    SOURCE_ROLE,
+    TARGET_ROLE,
+    Setting,
+    cell_scores,
+    in_setting,
+    protocol_order,
+    settings,
+)
 
 MARGIN = 1.0
 AGREES, DIFFERS, CANNOT_TELL = "agrees", "differs", "cannot tell at this size"
@@ -110,21 +119,12 @@ def _searched_on_target(scores: pd.DataFrame) -> pd.DataFrame:
     return scores[(scores["method"] != RANDOM) & (scores["eval_role"] == TARGET_ROLE)]
 
 
-def _target_settings(scores: pd.DataFrame) -> list[Setting]:
-    rows = scores[scores["eval_role"] == TARGET_ROLE][["eval_dataset", "protocol"]].drop_duplicates()
-    return sorted(Setting(d, p) for d, p in rows.itertuples(index=False))
-
-
-def _on(scores: pd.DataFrame, setting: Setting) -> pd.DataFrame:
-    return scores[(scores["eval_dataset"] == setting.eval_dataset) & (scores["protocol"] == setting.protocol)]
-
-
 def sources_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
     """(i) different-dataset sources minus proxy sets, on each target setting."""
     out = []
     searched = _searched_on_target(scores)
-    for setting in _target_settings(searched):
-        rows = _on(searched, setting)
+    for setting in settings(searched, TARGET_ROLE):
+        rows = in_setting(searched, setting)
         by_kind = {kind: rows[rows["source_kind"] == kind]["top1"] for kind in ("dataset", "proxy")}
         if any(len(v) == 0 for v in by_kind.values()):
             continue
@@ -162,8 +162,8 @@ def spread_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Ver
     out = []
     searched = scores[scores["method"] != RANDOM]
     keys = ["method", "search_seed", "cell"]
-    for setting in _target_settings(searched):
-        on_target = _on(searched[searched["eval_role"] == TARGET_ROLE], setting)
+    for setting in settings(searched, TARGET_ROLE):
+        on_target = in_setting(searched[searched["eval_role"] == TARGET_ROLE], setting)
         position = protocol_order(_on_role(searched, TARGET_ROLE, setting)).index(setting.protocol)
         for source, rows in on_target.groupby("source", sort=True):
             if rows["method"].nunique() < 2:
@@ -212,8 +212,8 @@ def _source_rows_matching(on_sources: pd.DataFrame, position: int) -> pd.DataFra
 def random_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
     """(iii) every searched cell minus every random cell, on each target setting."""
     out = []
-    for setting in _target_settings(scores):
-        rows = _on(scores[scores["eval_role"] == TARGET_ROLE], setting)
+    for setting in settings(scores, TARGET_ROLE):
+        rows = in_setting(scores[scores["eval_role"] == TARGET_ROLE], setting)
         searched, random = rows[rows["method"] != RANDOM]["top1"], rows[rows["method"] == RANDOM]["top1"]
         if len(searched) == 0 or len(random) == 0:
             continue
@@ -236,8 +236,8 @@ def methods_vs_random(frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0)
     with a 95 % interval: which methods the random baseline beats, ties or loses to."""
     scores = cell_scores(frame)
     rows = []
-    for setting in _target_settings(scores):
-        here = _on(scores[scores["eval_role"] == TARGET_ROLE], setting)
+    for setting in settings(scores, TARGET_ROLE):
+        here = in_setting(scores[scores["eval_role"] == TARGET_ROLE], setting)
         random = here[here["method"] == RANDOM]["top1"]
         for method, cells in here[here["method"] != RANDOM].groupby("method", sort=True):
             d = mean_difference(cells["top1"], random, n_boot=n_boot, seed=seed)
