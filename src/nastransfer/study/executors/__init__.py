@@ -12,10 +12,10 @@ as `nproc`, and reserves the cores (and GPUs) of all of them.
 from __future__ import annotations
 
 import functools
-import os
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from nastransfer.study.executors.processes import cpu_count
 from nastransfer.study.schema import ExecutorConfig
 from nastransfer.study.storage_check import StorageNeeds
 
@@ -33,13 +33,6 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def cpu_count() -> int:
-    """Cores this process may use (the affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 def task_nproc(config: ExecutorConfig, payload: dict[str, Any]) -> int:
     """Processes of the payload's task: a training on a target per the nproc settings, anything else 1."""
     if payload["kind"] != "evaluate":
@@ -48,11 +41,6 @@ def task_nproc(config: ExecutorConfig, payload: dict[str, Any]) -> int:
     if setting["role"] != "target" or setting["data"]["kind"] == "table":
         return 1
     return config.target_nproc(setting["name"])
-
-
-def one_process(payload: dict[str, Any]) -> int:
-    """`nproc_of` of an executor built without nproc settings."""
-    return 1
 
 
 def make_executor(config: ExecutorConfig) -> Executor:

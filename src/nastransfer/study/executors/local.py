@@ -25,7 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from nastransfer.study.executors import one_process
+from nastransfer.study.executors.processes import one_process
 from nastransfer.study.storage_check import StorageNeeds
 from nastransfer.study.task_runner import run_task
 

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from nastransfer.errors import ConfigError
-from nastransfer.study.executors import cpu_count, one_process
+from nastransfer.study.executors.processes import cpu_count, one_process
 from nastransfer.study.storage_check import StorageNeeds, look, node_name
 from nastransfer.study.task_runner import run_task
 
