@@ -21,7 +21,6 @@ import torch
 
 from nastransfer import search
 from nastransfer.data import load_dataset, make_proxy, paper_splits
-from nastransfer.search import Budget
 
 
 def image_methods() -> list[str]:
@@ -37,7 +36,7 @@ def run_one(method: str) -> dict:
     splits = paper_splits(make_proxy(load_dataset("fashion-mnist"), per_class=40, seed=0))
     sizes = {"channels": 8, "layers": 5, "batch_size": 32, "image_size": 16, "warmup_epochs": 0}
     epochs = 1 if method == "pdarts" else 2
-    paper = Budget.paper(method)
+    paper = search.published_budget(method)
     budget = paper.replace(**sizes, epochs=epochs, n_samples=min(paper.n_samples, 10))
     with tempfile.TemporaryDirectory() as workdir:
         result = search.get(method).search("darts", splits, budget, seed=0, workdir=workdir, progress=False)

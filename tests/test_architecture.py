@@ -1,5 +1,5 @@
 """Structure the code keeps: the bottom-level helpers every layer shares (the atomic writer and the
-restricted unpickler), and no import cycle among the study modules, deferred imports included."""
+restricted unpickler), and no import cycle among the modules of any package, deferred imports included."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import nastransfer.study
+import nastransfer
 from nastransfer.atomic import atomic_write_bytes, atomic_write_text, atomic_writer
 from nastransfer.safe_pickle import PlainDataError, PlainRecord, load_plain_data
 
@@ -52,28 +52,47 @@ def test_named_record_classes_become_plain_holders_and_others_are_refused():
     assert type(row) is PlainRecord and vars(row) == {"accuracy": 93.5}
 
 
-def _study_imports(path: Path) -> set[str]:
-    """The `nastransfer.study` modules one file imports anywhere in it (inside functions too)."""
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, name: str, modules: set[str]) -> set[str]:
+    """The `nastransfer` modules one file imports anywhere in it (inside functions and type-checking
+    blocks too): `from package import module` names the module, any other name its package."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("nastransfer.study."):
-            found.add(node.module.removeprefix("nastransfer.study."))
-    return found
+        if isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            for alias in node.names:
+                target = f"{base}.{alias.name}"
+                found.add(target if target in modules else base)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return (found & modules) - {name}
 
 
-def test_study_modules_import_no_cycle():
-    folder = Path(nastransfer.study.__file__).parent
-    graph = {
-        str(p.relative_to(folder).with_suffix("")).replace("/", "."): _study_imports(p)
-        for p in folder.rglob("*.py")
-        if p.name != "__init__.py"
-    }
+def test_no_module_of_nastransfer_imports_itself_back():
+    """Every package's modules, their `__init__`s and the top-level modules: no import cycle."""
+    root = Path(nastransfer.__file__).parent.parent
+    files = {_module_name(p, root): p for p in (root / "nastransfer").rglob("*.py")}
+    graph = {name: _imports(path, name, set(files)) for name, path in files.items()}
+    assert {"nastransfer.search.gradient", "nastransfer.study.executors"} <= set(graph)  # all are read
 
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        for nxt in graph.get(start, ()):
-            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+    def returns_to(start: str) -> bool:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module == start:
                 return True
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph[module])
         return False
 
-    cycles = [module for module in graph if reaches(module, module, set())]
+    cycles = sorted(module for module in graph if returns_to(module))
     assert not cycles, f"import cycle through {cycles}"

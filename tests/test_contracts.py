@@ -1,8 +1,9 @@
 """Contracts every registered piece keeps, parametrised over the registries themselves.
 
 A NAS method (`search.names()`, plugins included), a dataset reader (`data.dataset_names()`), a
-table family (`tabular.table_names()`), a training protocol (`train.protocols()`) or a search space
-(`spaces.space_names()`) is tested here the moment it registers. Everything is tiny: one-epoch
+table family (`tabular.table_names()`), a training protocol (`train.protocols()`), a search space
+(`spaces.space_names()`) or a zero-cost predictor (`predictors.names()`) is tested here the moment
+it registers. Everything is tiny: one-epoch
 searches of a C=4 NB201 supernet on 80 scikit-learn digits, 20-query table searches. A toy method,
 added the documented way (one class with its published budget), is registered here and also run
 through a tiny table study.
@@ -15,10 +16,12 @@ import inspect
 import math
 
 import pytest
+import torch
 
-from nastransfer import data, search, spaces, train
+from nastransfer import data, predictors, search, spaces, train
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.nets import build_eval_net
 from nastransfer.runtime import CostMeter
 from nastransfer.search import Budget, Searcher, SearchResult
 from nastransfer.study import load
@@ -55,14 +58,15 @@ def digits_splits():
 def test_searcher_is_named_publishes_its_budget_and_accepts_it(name):
     searcher = search.get(name)
     assert isinstance(searcher, Searcher) and searcher.name == name
-    published = Budget.paper(name)
+    published = search.published_budget(name)
     assert isinstance(published, Budget) and published == type(searcher).paper_budget
     searcher.check("darts", published)  # the published budget is one the method can run
 
 
 @pytest.mark.parametrize("name", IMAGE_METHODS)
 def test_image_searcher_finds_a_cell_of_the_space_the_same_way_twice(name, digits_splits, tmp_path):
-    budget = Budget.paper(name).replace(**TINY, n_samples=min(2, Budget.paper(name).n_samples))
+    published = search.published_budget(name)
+    budget = published.replace(**TINY, n_samples=min(2, published.n_samples))
     runs = [
         search.get(name).search(
             "nb201", digits_splits, budget, seed=1, workdir=tmp_path / str(i), progress=False
@@ -82,7 +86,7 @@ def test_table_searcher_spends_its_query_budget_on_a_table(name, tmp_path):
     if not names:
         pytest.skip("no benchmark table package installed")
     table = get_table(names[0])
-    budget = Budget.paper(name).replace(n_samples=20)
+    budget = search.published_budget(name).replace(n_samples=20)
     first = search.get(name).search(table.space, table, budget, seed=2, workdir=tmp_path)
     again = search.get(name).search(table.space, table, budget, seed=2, workdir=tmp_path)
     assert first.method == name and first.extra["queries"] == 20 and first.genotype in table
@@ -172,6 +176,48 @@ def test_space_nets_take_the_layout_the_registry_gives(name):
     if space.supernet is not None:
         depth = {space.depth_keyword: space.min_search_layers}
         assert build_supernet(name, C=4, num_classes=3, in_channels=1, **depth)(x).shape == (2, 3)
+
+
+#: Two NB201 cells with convolutions (every predictor reads them) at C=2, one cell per stage.
+PREDICTOR_CELLS = [spaces.nb201.Arch.parse(text) for text in (
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_3x3~0|avg_pool_3x3~1|nor_conv_1x1~2|",
+    "|nor_conv_1x1~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|avg_pool_3x3~2|",
+)]  # fmt: skip
+PREDICTOR_NETS = {"C": 2, "N": 1, "num_classes": 3, "in_channels": 1}
+
+
+def predictor_batch(seed: int) -> predictors.Batch:
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.arange(6) % 3
+    return predictors.Batch(torch.randn((6, 1, 8, 8), generator=generator, dtype=torch.float64), labels)
+
+
+@pytest.mark.usefixtures("float64_default")  # the data-free ones draw their inputs in the default dtype
+@pytest.mark.parametrize("name", predictors.names())
+def test_predictor_scores_tiny_nets_with_finite_floats_the_same_way_twice(name):
+    """Higher is better for every predictor (the interface); each states whether it reads the
+    images (`needs_data`) and whether its scores only rank the cells scored together (`relative`)."""
+    predictor = predictors.get(name)
+    assert isinstance(predictor, predictors.Predictor) and predictor.name == name
+    assert isinstance(predictor.needs_data, bool) and isinstance(predictor.relative, bool)
+
+    def scores(batch_seed: int) -> list[float]:
+        found, cost = predictors.score_cells(
+            name, PREDICTOR_CELLS, predictor_batch(batch_seed), net_options=PREDICTOR_NETS, seed=5,
+            dtype="float64",
+        )
+        assert cost.device_s >= 0
+        return found
+
+    first = scores(0)
+    assert len(first) == 2 and all(isinstance(s, float) and math.isfinite(s) for s in first), first
+    assert scores(0) == first
+    if not predictor.needs_data:  # other images of the same shape give the same scores
+        assert scores(1) == pytest.approx(first, rel=1e-9)
+    if predictor.relative:  # a rank aggregate has no score of one cell alone
+        net = build_eval_net(PREDICTOR_CELLS[0], **PREDICTOR_NETS).double()
+        with pytest.raises(ConfigError):
+            predictor.score(net, predictor_batch(0))
 
 
 TOY_STUDY = """

@@ -6,31 +6,49 @@ import io
 import pickle
 import struct
 import tarfile
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from nastransfer.cli.main import main
-from nastransfer.data import dataset_status, download, download_dataset, load_dataset
+from nastransfer.data import DATASETS, Source, dataset_status, download_dataset, load_dataset
 from nastransfer.errors import DatasetError
+
+
+@pytest.fixture
+def downloads_from():
+    """`downloads_from(name, sources)`: dataset `name` downloads from `sources` until the test ends."""
+    swapped = []
+
+    def swap(name: str, sources: tuple[Source, ...]) -> None:
+        spec = DATASETS.get(name)
+        DATASETS.remove(name)
+        DATASETS.add(name, replace(spec, downloads=sources))
+        swapped.append(spec)
+
+    yield swap
+    for spec in swapped:
+        DATASETS.remove(spec.name)
+        DATASETS.add(spec.name, spec)
 
 
 def md5(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
-def serve(folder, name: str, data: bytes, archive_folder=None) -> download.Source:
+def serve(folder, name: str, data: bytes, archive_folder=None) -> Source:
     """Write `data` as `folder/name` and describe it as a published source."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
-    return download.Source((folder / name).as_uri(), md5(data), archive_folder)
+    return Source((folder / name).as_uri(), md5(data), archive_folder)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
     return bytes([0, 0, 8, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape) + array.tobytes()
 
 
-def mnist_sources(folder) -> tuple[download.Source, ...]:
+def mnist_sources(folder) -> tuple[Source, ...]:
     rng = np.random.default_rng(0)
     sources = []
     for part, count in (("train", 20), ("t10k", 8)):
@@ -67,8 +85,8 @@ def cifar10_archive() -> bytes:
     return tar_bytes(members)
 
 
-def test_idx_download_then_load_and_skip(tmp_path, monkeypatch):
-    monkeypatch.setitem(download.SOURCES, "mnist", mnist_sources(tmp_path / "server"))
+def test_idx_download_then_load_and_skip(tmp_path, downloads_from):
+    downloads_from("mnist", mnist_sources(tmp_path / "server"))
     folder = download_dataset("mnist", root=tmp_path / "data")
     assert folder == tmp_path / "data"
     train, test = load_dataset("mnist", root=folder), load_dataset("mnist", root=folder, train=False)
@@ -79,9 +97,9 @@ def test_idx_download_then_load_and_skip(tmp_path, monkeypatch):
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == stamps
 
 
-def test_cifar10_archive_download_extract_load(tmp_path, monkeypatch):
+def test_cifar10_archive_download_extract_load(tmp_path, monkeypatch, downloads_from):
     source = serve(tmp_path / "server", "cifar-10-python.tar.gz", cifar10_archive(), "cifar-10-batches-py")
-    monkeypatch.setitem(download.SOURCES, "cifar10", (source,))
+    downloads_from("cifar10", (source,))
     monkeypatch.setenv("NASTRANSFER_DATA", str(tmp_path / "data"))
     folder = download_dataset("cifar10")
     assert folder == tmp_path / "data" / "cifar10" / "cifar-10-batches-py"
@@ -93,10 +111,10 @@ def test_cifar10_archive_download_extract_load(tmp_path, monkeypatch):
     assert (folder / "data_batch_1").stat().st_mtime_ns == stamp
 
 
-def test_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
+def test_checksum_mismatch_leaves_nothing(tmp_path, downloads_from):
     good = mnist_sources(tmp_path / "server")
-    bad = download.Source(good[0].url, "0" * 32)
-    monkeypatch.setitem(download.SOURCES, "mnist", (bad, *good[1:]))
+    bad = Source(good[0].url, "0" * 32)
+    downloads_from("mnist", (bad, *good[1:]))
     expected = f"train-images-idx3-ubyte.gz .*expected 0{{32}}, got {good[0].md5}"
     with pytest.raises(DatasetError, match=expected):
         download_dataset("mnist", root=tmp_path / "data")
@@ -104,19 +122,19 @@ def test_checksum_mismatch_leaves_nothing(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("member", ["cifar-10-batches-py/../evil", "/tmp/evil", "elsewhere/data_batch_1"])
-def test_unsafe_archive_member_refused(tmp_path, monkeypatch, member):
+def test_unsafe_archive_member_refused(tmp_path, member, downloads_from):
     archive = tar_bytes({"cifar-10-batches-py/batches.meta": b"x", member: b"evil"})
     source = serve(tmp_path / "server", "cifar-10-python.tar.gz", archive, "cifar-10-batches-py")
-    monkeypatch.setitem(download.SOURCES, "cifar10", (source,))
+    downloads_from("cifar10", (source,))
     with pytest.raises(DatasetError, match="refusing unsafe member|outside cifar-10-batches-py"):
         download_dataset("cifar10", root=tmp_path / "data")
     assert not (tmp_path / "evil").exists() and not (tmp_path / "data" / "cifar-10-batches-py").exists()
     assert [p.name for p in (tmp_path / "data").iterdir()] == ["cifar-10-python.tar.gz"]  # verified, kept
 
 
-def test_network_error_and_unknown_name(tmp_path, monkeypatch):
+def test_network_error_and_unknown_name(tmp_path, downloads_from):
     missing = (tmp_path / "nowhere.gz").as_uri()
-    monkeypatch.setitem(download.SOURCES, "mnist", (download.Source(missing, "0" * 32),))
+    downloads_from("mnist", (Source(missing, "0" * 32),))
     with pytest.raises(DatasetError, match=f"cannot download {missing}: ") as caught:
         download_dataset("mnist", root=tmp_path / "data")
     assert "\n" not in str(caught.value) and list((tmp_path / "data").iterdir()) == []
@@ -124,8 +142,8 @@ def test_network_error_and_unknown_name(tmp_path, monkeypatch):
         download_dataset("digits")
 
 
-def test_cli_download_and_hint(tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(download.SOURCES, "mnist", mnist_sources(tmp_path / "server"))
+def test_cli_download_and_hint(tmp_path, capsys, downloads_from):
+    downloads_from("mnist", mnist_sources(tmp_path / "server"))
     assert main(["datasets", "--download", "mnist", "--root", str(tmp_path / "data")]) == 0
     assert f"mnist: files in {tmp_path / 'data'}" in capsys.readouterr().out
     assert main(["datasets", "--download", "imagefolder"]) == 2

@@ -178,7 +178,7 @@ def toy_plugin(tmp_path):
     sys.path.insert(0, str(info.parent))
     yield
     sys.path.remove(str(info.parent))
-    search.registry._REGISTRY.pop("toy-sample")
+    search.SEARCHERS.remove("toy-sample")
     spaces.unregister_space("toy")
 
 
@@ -186,7 +186,7 @@ def test_a_space_registers_once_and_every_package_finds_it(toy_plugin):
     assert "toy" in spaces.space_names() and spaces.get_space("toy") is TOY
     cell = spaces.parse_any("toy(conv,pool)")
     assert spaces.space_of(cell) is TOY and spaces.load_genotype(str(cell)) == cell
-    with pytest.raises(ValueError, match="already registered"):
+    with pytest.raises(GenotypeError, match="search space .toy. is already registered"):
         spaces.register_space(TOY)
     from nastransfer.nets import build_eval_net, build_supernet, count_params
 

@@ -52,11 +52,8 @@ def softmax_grad(w: np.ndarray, b: Batch) -> np.ndarray:
 AZ_NAS = ["az_nas", "az_expressivity", "az_progressivity", "az_trainability", "az_complexity"]
 
 
-def test_registry_lists_every_predictor():
-    assert predictors.names() == sorted(
-        ["synflow", "snip", "grad_norm", "grasp", "fisher", "jacob_cov", "naswot", "params", "flops"]
-        + ["zico", "meco", "swap", "swap_reg", "zen", "tenas", "tenas_ntk", "tenas_lr", *AZ_NAS]
-    )
+def test_the_data_free_and_the_relative_predictors_are_those_documented():
+    # every registered one is scored in tests/test_contracts.py; these are the documented exceptions
     data_free = {n for n in predictors.names() if not predictors.get(n).needs_data}
     assert data_free == {"synflow", "params", "flops", "zen", *AZ_NAS}
     assert {n for n in predictors.names() if predictors.get(n).relative} == {"az_nas", "tenas"}
@@ -177,16 +174,10 @@ def nb201_net(arch: nb201.Arch) -> nn.Module:
     return build_eval_net(arch, C=2, N=1, num_classes=3, in_channels=1)
 
 
-def test_nb201_cells_score_finite_and_same_seed_same_scores():
+def test_another_seed_draws_other_networks():
     cells = [nb201.sample(s) for s in (1, 2)] + [nb201.Arch(("nor_conv_3x3",) * 6)]
     b = batch(n=4, shape=(3, 8, 8), classes=10)
     options = {"C": 2, "N": 1, "num_classes": 10, "in_channels": 3}
-    for name in predictors.names():
-        first, cost = predictors.score_cells(name, cells, b, net_options=options, seed=5, dtype="float64")
-        again, _ = predictors.score_cells(name, cells, b, net_options=options, seed=5, dtype="float64")
-        assert first == again, name
-        assert all(math.isfinite(s) for s in first), (name, first)
-        assert cost.device_s >= 0
     other, _ = predictors.score_cells("snip", cells, b, net_options=options, seed=6, dtype="float64")
     assert other != predictors.score_cells("snip", cells, b, net_options=options, seed=5, dtype="float64")[0]
 

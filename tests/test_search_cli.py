@@ -105,10 +105,11 @@ def test_cli_bad_input_is_one_line_and_exit_2(args, message, tmp_path, capsys):
 
 
 def test_budget_validation_and_published_defaults():
-    darts = Budget.paper("darts")
+    darts = search.published_budget("darts")
     assert (darts.epochs, darts.channels, darts.layers, darts.batch_size) == (50, 16, 8, 64)
-    assert Budget.paper("pcdarts").batch_size == 256 and Budget.paper("pcdarts").warmup_epochs == 15
-    assert Budget.paper("gdas").epochs == 250
+    pcdarts = search.published_budget("pcdarts")
+    assert pcdarts.batch_size == 256 and pcdarts.warmup_epochs == 15
+    assert search.published_budget("gdas").epochs == 250
     assert Budget.from_dict(darts.to_dict()) == darts
     for bad in ({"channels": 0}, {"data_fraction": 1.5}, {"batch_size": 2.5}, {"image_size": 2}):
         with pytest.raises(ConfigError):
@@ -116,7 +117,7 @@ def test_budget_validation_and_published_defaults():
     with pytest.raises(ConfigError, match="unknown budget field"):
         darts.replace(cells=3)
     with pytest.raises(ConfigError, match="unknown search method 'enas'"):
-        Budget.paper("enas")
+        search.published_budget("enas")
 
 
 class EchoSearcher(Searcher):
@@ -149,11 +150,12 @@ def test_registry_names_get_register_and_module_paths():
 
 def test_budgets_live_on_the_searcher_classes():
     plugin = f"{__name__}:EchoSearcher"
-    assert search.get("rsws").paper_budget == Budget.paper("rsws") and Budget.paper("rsws").n_samples == 1000
-    assert Budget.paper("darts2") == Budget.paper("darts")
-    assert Budget.paper("random") == Budget.queries(1)
+    rsws = search.published_budget("rsws")
+    assert search.get("rsws").paper_budget == rsws and rsws.n_samples == 1000
+    assert search.published_budget("darts2") == search.published_budget("darts")
+    assert search.published_budget("random") == Budget.queries(1)
     with pytest.raises(ConfigError, match="publishes no budget: give epochs, channels, layers, batch_size"):
-        Budget.paper(plugin)
+        search.published_budget(plugin)
     with pytest.raises(ConfigError, match="publishes no budget: give layers"):
         search.method_budget(plugin, {"epochs": 1, "channels": 4, "batch_size": 8})
     whole = {"epochs": 1, "channels": 4, "layers": 3, "batch_size": 8}
@@ -165,6 +167,6 @@ def test_budgets_live_on_the_searcher_classes():
 def test_registry_names_a_searcher_before_its_constructor_can_fail():
     with pytest.raises(ConfigError, match="^order: darts2 takes 1 or 2"):
         search.get("darts2", order=3)
-    EchoSearcher().check("darts", Budget.paper("darts"))  # the interface's check accepts any budget
+    EchoSearcher().check("darts", search.published_budget("darts"))  # the interface accepts any budget
     with pytest.raises(ConfigError, match="is not a searcher: expected a subclass of"):
         search.get("builtins:dict")

@@ -114,7 +114,7 @@ def test_auto_compiles_where_the_measured_compile_repays(
 
 def test_pair_times_runs_the_methods_own_steps_and_leaves_the_run_alone(splits, tmp_path, monkeypatch):
     monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
-    monkeypatch.setattr(search_speed, "may_repay_compile", lambda *a: False)  # time eager steps only
+    monkeypatch.setattr(compiling, "may_repay_compile", lambda *a: False)  # time eager steps only
     plain = run(splits, tmp_path / "plain")
     monkeypatch.setenv("NASTRANSFER_CACHE", str(tmp_path / "cold"))
     measured = run(splits, tmp_path / "measured")  # times 7 eager batch pairs first
@@ -176,6 +176,6 @@ def test_the_prior_prices_a_supernet_compile_by_its_edges_and_graphs(splits, tmp
 
     monkeypatch.setattr(search_speed, "MEASURE_MIN_STEPS", 1)
     monkeypatch.setattr(search_speed, "pair_times", fake_pair_times(1.0, 0.0, 1.0, []))
-    monkeypatch.setattr(search_speed, "may_repay_compile", spy)
+    monkeypatch.setattr(compiling, "may_repay_compile", spy)
     assert run(splits, tmp_path / "w").extra["compiled"] is False
     assert asked == [720.0]

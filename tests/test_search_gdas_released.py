@@ -11,7 +11,6 @@ from nastransfer import search
 from nastransfer.data import load_dataset, make_proxy, paper_splits
 from nastransfer.nets import build_eval_net
 from nastransfer.nets.supernets import DartsSupernet
-from nastransfer.search import Budget
 from nastransfer.search.gradient import GradientSearcher
 from nastransfer.spaces import darts
 
@@ -83,7 +82,7 @@ def test_gdas_optimiser_and_step_order(monkeypatch, tmp_path):
 
         monkeypatch.setattr(GradientSearcher, name, recorded)
     splits = paper_splits(make_proxy(load_dataset("digits"), per_class=6, seed=0))
-    budget = Budget.paper("gdas").replace(
+    budget = search.published_budget("gdas").replace(
         epochs=1, channels=2, layers=1, batch_size=8, image_size=8, warmup_epochs=0
     )
     gdas.search("nb201", splits, budget, seed=0, workdir=tmp_path)

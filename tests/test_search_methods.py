@@ -31,7 +31,7 @@ def tiny(method: str, space: str, **changes) -> Budget:
         "image_size": 8,
         "warmup_epochs": 0,
     }
-    return Budget.paper(method).replace(**{**sizes, **changes})
+    return search.published_budget(method).replace(**{**sizes, **changes})
 
 
 def check_history(result, budget: Budget, epochs: int) -> None:

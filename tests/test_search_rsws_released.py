@@ -11,7 +11,6 @@ from nastransfer import search
 from nastransfer.data import load_dataset, make_proxy, paper_splits
 from nastransfer.nets.supernets import DartsSupernet, Supernet
 from nastransfer.nets.supernets.darts import edge_index
-from nastransfer.search import Budget
 from nastransfer.search.rsws import RESCORED, sample_paths
 from nastransfer.spaces import darts
 
@@ -69,13 +68,13 @@ def test_paths_include_none_as_drawn_by_the_released_sampler_and_the_baseline_do
 def test_protocol_defaults():
     rsws = search.get("rsws")
     assert rsws.hyper.grad_clip == 0.25 and rsws.hyper.weight_decay == 3e-4
-    assert Budget.paper("rsws").epochs == 100 and Budget.paper("rsws").n_samples == 1000
+    assert search.published_budget("rsws").epochs == 100 and search.published_budget("rsws").n_samples == 1000
     assert RESCORED == 10
 
 
 def test_candidates_are_scored_in_eval_mode_then_the_best_ten_on_the_whole_split(tmp_path, monkeypatch):
     splits = paper_splits(make_proxy(load_dataset("digits"), per_class=8, seed=0))
-    budget = Budget.paper("rsws").replace(
+    budget = search.published_budget("rsws").replace(
         epochs=1, channels=2, layers=1, batch_size=8, image_size=8, n_samples=12
     )
     modes: list[bool] = []

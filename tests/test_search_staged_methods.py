@@ -18,7 +18,7 @@ def splits():
 
 def tiny(method: str, **changes) -> Budget:
     sizes = {"epochs": 1, "channels": 4, "layers": 3, "batch_size": 16, "image_size": 8, "warmup_epochs": 0}
-    return Budget.paper(method).replace(**{**sizes, **changes})
+    return search.published_budget(method).replace(**{**sizes, **changes})
 
 
 def test_second_order_darts_runs_and_sharpens(splits, tmp_path):

@@ -177,12 +177,12 @@ def test_run_keeps_its_plan_and_reports_estimated_vs_measured(tmp_path, capsys):
 def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers, shape):
     """One count per supernet at 8 px, 3 channels, 10 classes (or shallower), scaled to the source."""
     from nastransfer.nets import count_flops
-    from nastransfer.search import Budget
+    from nastransfer.search import published_budget
     from nastransfer.study.cost_model import _ShapeOnly, search_macs
     from nastransfer.study.work import make_searcher
 
     method = make_searcher(searcher, {})
-    budget = Budget.paper(searcher).replace(channels=4, layers=layers, image_size=None)
+    budget = published_budget(searcher).replace(channels=4, layers=layers, image_size=None)
     net = method.build(space, budget, _ShapeOnly(shape, shape.size), method.stages(space, budget)[0])
     counted = count_flops(net, (shape.channels, shape.size, shape.size))
     assert search_macs(method, space, budget, 0, shape) == pytest.approx(counted, rel=1e-9)

@@ -13,10 +13,9 @@ import pytest
 from nastransfer import data, predictors, search, spaces
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError, DatasetError
-from nastransfer.search import Budget
 from nastransfer.search.zero_cost import best_index, first_batch
 
-TINY = Budget.paper("zc").replace(channels=2, layers=1, batch_size=8, n_samples=6)
+TINY = search.published_budget("zc").replace(channels=2, layers=1, batch_size=8, n_samples=6)
 needs_table = pytest.mark.skipif(
     importlib.util.find_spec("analognasbench") is None, reason="needs analog-nasbench (nb201:cifar10)"
 )

@@ -12,26 +12,33 @@ from nastransfer.data.imagefolder import ImageFolderDataset
 from nastransfer.data.loader import BatchLoader
 from nastransfer.data.proxy import ProxyManifest, ProxyView, make_proxy
 from nastransfer.data.registry import (
+    DATASETS,
     DatasetSpec,
     DatasetStatus,
+    PublishedSize,
+    Source,
     dataset_names,
     dataset_spec,
     dataset_status,
     load_dataset,
+    published_size,
     register_dataset,
 )
 from nastransfer.data.splits import Splits, paper_splits, three_way_split
 
 __all__ = [
+    "DATASETS",
     "ArrayDataset",
     "Augment",
     "BatchLoader",
     "Dataset",
     "ProxyManifest",
     "ProxyView",
+    "PublishedSize",
     "DatasetSpec",
     "DatasetStatus",
     "ImageFolderDataset",
+    "Source",
     "Splits",
     "Subset",
     "dataset_names",
@@ -41,6 +48,7 @@ __all__ = [
     "load_dataset",
     "make_proxy",
     "paper_splits",
+    "published_size",
     "register_dataset",
     "three_way_split",
 ]

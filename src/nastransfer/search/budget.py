@@ -1,7 +1,8 @@
 """What a search may spend: epochs, network size, batch, input size, data, and method-specific counts.
 
-A `Budget` is validated on construction and never rescaled behind the caller's back: the budget a
-search actually ran with is the one recorded in its `SearchResult`.
+A `Budget` is a pure value, validated on construction and never rescaled behind the caller's back:
+the budget a search actually ran with is the one recorded in its `SearchResult`. What a method
+publishes is the registry's to answer (`search.published_budget`), as its class states it.
 """
 
 from __future__ import annotations
@@ -51,16 +52,6 @@ class Budget:
                 f"out of {self.epochs}",
                 field="warmup_epochs",
             )
-
-    @classmethod
-    def paper(cls, method: str) -> Budget:
-        """The published budget of the searcher registered as `method`, as its class states it.
-
-        A ConfigError for an unknown method or one whose class publishes no budget.
-        """
-        from nastransfer.search.registry import method_budget  # the registry sits above this module
-
-        return method_budget(method, {})
 
     @classmethod
     def queries(cls, n: int) -> Budget:

@@ -1,5 +1,6 @@
 """Searchers by name: built-ins register with `@register`, plugins through the entry-point group
-`nastransfer.searchers`, and any class can be named directly as `"package.module:Class"`.
+`nastransfer.searchers` (the table searchers `rs`, `re`, `ls` of `nastransfer.tabular` come in this
+way, as any package's methods do), and any class can be named directly as `"package.module:Class"`.
 
 A searcher class carries its own published budget (`Searcher.paper_budget`), so naming a method
 is all the registry needs to answer both "build it" and "what does the paper spend".
@@ -11,52 +12,69 @@ import functools
 import importlib
 import inspect
 from collections.abc import Callable
-from importlib.metadata import entry_points
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from nastransfer.errors import ConfigError
+from nastransfer.registry import Registry
 from nastransfer.search.base import Searcher
 from nastransfer.search.budget import REQUIRED_FIELDS, Budget
 from nastransfer.search.params import check_params
 
 ENTRY_POINT_GROUP = "nastransfer.searchers"
-_REGISTRY: dict[str, tuple[type[Searcher], dict[str, Any]]] = {}
 S = TypeVar("S", bound=type)
+
+
+@dataclass(frozen=True)
+class SearcherEntry:
+    """A registered searcher: its class, the options its name builds it with (`darts2`: order 2),
+    and whether a name its class gives itself wins over the registered one (a plugin's may)."""
+
+    cls: type[Searcher]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    own_name: bool = False
+
+
+def _admit(name: str, loaded: Any) -> SearcherEntry:
+    return SearcherEntry(_checked_class(name, loaded), own_name=True)
+
+
+SEARCHERS: Registry[SearcherEntry] = Registry(
+    "search method", ConfigError, plugins=ENTRY_POINT_GROUP, admit=_admit, hint=", or module:Class"
+)
 
 
 def register(name: str, **defaults: Any) -> Callable[[S], S]:
     """Class decorator: `get(name, **options)` builds the class with `defaults` updated by `options`."""
 
     def add(cls: S) -> S:
-        if name in _REGISTRY:
-            raise ValueError(f"searcher {name!r} is registered twice")
-        _REGISTRY[name] = (cls, defaults)
+        SEARCHERS.add(name, SearcherEntry(cls, defaults))
         return cls
 
     return add
 
 
-def _plugins() -> dict[str, Any]:
-    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def names() -> list[str]:
     """Built-in and plugin searcher names."""
-    return sorted(set(_REGISTRY) | set(_plugins()))
+    return SEARCHERS.names()
 
 
 def get(name: str, **options: Any) -> Searcher:
     """A searcher by registered name, plugin name, or `"module:Class"` path; options go to its constructor."""
-    if name in _REGISTRY:
-        cls, defaults = _REGISTRY[name]
-        return _build(cls, name, {**defaults, **options}, keep_own_name=False)
-    return _build(searcher_class(name), name, options, keep_own_name=True)
+    entry = _entry(name)
+    return _build(entry.cls, name, {**entry.defaults, **options}, keep_own_name=entry.own_name)
 
 
 def resolve(name: str) -> Callable[..., Searcher]:
     """What builds searcher `name` (`get` with the name bound), its class found and checked first."""
     searcher_class(name)
     return functools.partial(get, name)
+
+
+def published_budget(name: str) -> Budget:
+    """The budget searcher `name`'s class publishes (`Searcher.paper_budget`); a ConfigError for
+    an unknown method or one that publishes none."""
+    return method_budget(name, {})
 
 
 def method_budget(name: str, changes: dict[str, Any]) -> Budget:
@@ -81,31 +99,30 @@ def searcher_class(name: str) -> type[Searcher]:
     A plugin or `module:Class` must be a `Searcher` subclass: a study file can name any attribute of
     any module (`os:system`), so nothing is called before that check holds.
     """
-    if name in _REGISTRY:
-        return _REGISTRY[name][0]
-    target = _load(name)
+    return _entry(name).cls
+
+
+def _entry(name: str) -> SearcherEntry:
+    if isinstance(name, str) and ":" in name and name not in SEARCHERS:
+        return SearcherEntry(_checked_class(name, _import(name)), own_name=True)
+    return SEARCHERS.get(name)
+
+
+def _checked_class(name: str, target: Any) -> type[Searcher]:
     if not (isinstance(target, type) and issubclass(target, Searcher)):
         raise ConfigError(f"{name!r} is not a searcher: expected a subclass of nastransfer.search.Searcher")
     return target
 
 
-def _load(name: str) -> Any:
-    """The attribute behind a plugin name or a `module:Class` path, loaded but not called."""
-    plugins = _plugins()
-    if name in plugins:
-        try:
-            return plugins[name].load()
-        except (ImportError, AttributeError) as err:
-            raise ConfigError(f"cannot load searcher plugin {name!r}: {err}") from None
-    if ":" in name:
-        module_name, _, attr = name.partition(":")
-        if not all(part.isidentifier() for part in [*module_name.split("."), attr]):
-            raise ConfigError(f"{name!r} is not a module:Class path")
-        try:
-            return getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as err:
-            raise ConfigError(f"cannot load searcher {name!r}: {err}") from None
-    raise ConfigError(f"unknown search method {name!r} (known: {', '.join(names())}, or module:Class)")
+def _import(name: str) -> Any:
+    """The attribute behind a `module:Class` path, imported but not called."""
+    module_name, _, attr = name.partition(":")
+    if not all(part.isidentifier() for part in [*module_name.split("."), attr]):
+        raise ConfigError(f"{name!r} is not a module:Class path")
+    try:
+        return getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise ConfigError(f"cannot load searcher {name!r}: {err}") from None
 
 
 def _build(cls: type[Searcher], name: str, options: dict[str, Any], keep_own_name: bool) -> Searcher:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal, Protocol
 
 import torch
 
-from nastransfer.nets.compiling import may_repay_compile, repay_steps
+from nastransfer.nets.compiling import compile_repays
 from nastransfer.runtime.speed_cache import (
     MEASURE_MIN_STEPS,
     best_step_s,
@@ -31,16 +31,35 @@ from nastransfer.runtime.speed_cache import (
     timing_key,
 )
 
-if TYPE_CHECKING:
-    from nastransfer.search.gradient import GradientSearcher, RunState
+CompileSetting = Literal["auto"] | bool
+
+
+class SupernetRun(Protocol):
+    """What the choice needs of a search's run state (`search.gradient.RunState`): its supernet
+    (a `nets.supernets.Supernet`), and a switch between running its steps eager and compiled."""
+
+    net: Any
+
+    def use_compile(self, compiled: bool) -> None: ...
+
+
+class SupernetMethod(Protocol):
+    """What the choice needs of a supernet method (`search.gradient.GradientSearcher`), named by its
+    shape: the searcher imports this module, so this module imports nothing of the searcher."""
+
+    name: str
+    order: int
+    compile: CompileSetting
+    compilable: bool
+
+    def batch_pair(self, run: Any, train: Any, val: Any, arch_step: bool) -> None: ...
+
 
 #: Prior compile seconds per supernet edge and graph (forward and backward), for the decision to
 #: measure: a supernet compiles for far longer than an evaluation network. bench_compile on this
 #: CPU: DARTS 3 cells (42 edges) 832-1,165 CPU-s, NB201 N=1 (18 edges) 245-317 CPU-s, so 20 s an
 #: edge covers both; CUDA scaled as `nets.compiling.COMPILE_COST_S` (a guess: not measured here).
 COMPILE_S_PER_EDGE = {"cpu": 20.0, "cuda": 6.0}
-
-CompileSetting = Literal["auto"] | bool
 
 
 @dataclass(frozen=True)
@@ -55,9 +74,9 @@ class SearchShape:
 
 
 def search_compiles(
-    searcher: GradientSearcher,
-    run: RunState,
-    new_run: Callable[[], RunState],
+    searcher: SupernetMethod,
+    run: SupernetRun,
+    new_run: Callable[[], SupernetRun],
     shape: SearchShape,
     device: torch.device,
 ) -> bool:
@@ -78,18 +97,18 @@ def search_compiles(
         return {"search_eager_s": best_step_s(timed(False))}
 
     step_s = cached_timing(key, ("search_eager_s",), measure_eager)["search_eager_s"]
-    if not may_repay_compile(shape.steps, step_s, device, prior_compile_s(run, shape, device)):
-        return False
 
     def measure_compiled(_: list[str]) -> dict[str, float]:
         return {f"search_{short}": seconds for short, seconds in compile_seconds(timed(True)).items()}
 
-    entry = cached_timing(key, ("search_compile_s", "search_compiled_s"), measure_compiled)
-    compiled = {short: entry[f"search_{short}"] for short in ("compile_s", "compiled_s")}
-    return shape.steps > repay_steps(step_s, compiled)
+    def compiled() -> dict[str, float]:
+        entry = cached_timing(key, ("search_compile_s", "search_compiled_s"), measure_compiled)
+        return {short: entry[f"search_{short}"] for short in ("compile_s", "compiled_s")}
+
+    return compile_repays(shape.steps, step_s, device, compiled, prior_compile_s(run, shape, device))
 
 
-def prior_compile_s(run: RunState, shape: SearchShape, device: torch.device) -> float:
+def prior_compile_s(run: SupernetRun, shape: SearchShape, device: torch.device) -> float:
     """Seconds a compile of ``run``'s steps is expected to take: per edge, per graph (the weight
     step's, and the architecture step's if there is one)."""
     per_edge = COMPILE_S_PER_EDGE.get(device.type, COMPILE_S_PER_EDGE["cpu"])
@@ -97,7 +116,7 @@ def prior_compile_s(run: RunState, shape: SearchShape, device: torch.device) -> 
 
 
 def pair_times(
-    searcher: GradientSearcher, run: RunState, shape: SearchShape, device: torch.device, compiled: bool
+    searcher: SupernetMethod, run: SupernetRun, shape: SearchShape, device: torch.device, compiled: bool
 ) -> list[float]:
     """Seconds of each of the measurement's batch pairs (`runtime.speed_cache.step_seconds`) of
     ``searcher``'s own weight and architecture steps on ``run`` (compiled, as the search would

@@ -5,6 +5,7 @@ Each space is one folder that registers itself (`register_space`) when imported 
 
 from nastransfer.spaces import darts, graph, nb201  # registers the spaces
 from nastransfer.spaces.registry import (
+    SPACES,
     Diagram,
     Space,
     get_space,
@@ -17,6 +18,7 @@ from nastransfer.spaces.registry import (
 )
 
 __all__ = [
+    "SPACES",
     "Diagram",
     "Space",
     "darts",

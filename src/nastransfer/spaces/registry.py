@@ -17,11 +17,11 @@ import json
 import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 from nastransfer.errors import GenotypeError
+from nastransfer.registry import Registry
 
 Builder = str | Callable[..., Any]
 ENTRY_POINT_GROUP = "nastransfer.spaces"
@@ -125,68 +125,41 @@ def _resolve(builder: Builder) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
-_SPACES: dict[str, Space] = {}
-#: Entry points already loaded (so each plugin is imported once per process).
-_PLUGINS: set[str] = set()
+def _admit(name: str, loaded: Any) -> Space:
+    """An installed plugin's space: its entry point must name a `Space` called as the entry point."""
+    if not isinstance(loaded, Space) or loaded.name != name:
+        raise GenotypeError(f"search space plugin {name!r} must name a Space called {name!r}")
+    return loaded
+
+
+SPACES: Registry[Space] = Registry("search space", GenotypeError, plugins=ENTRY_POINT_GROUP, admit=_admit)
 
 
 def register_space(space: Space) -> Space:
     """Add `space` to the registry (from `spaces/`, a test or a plugin); a taken name is an error."""
-    if space.name in _SPACES:
-        raise ValueError(f"search space {space.name!r} is already registered")
-    _SPACES[space.name] = space
-    return space
+    return SPACES.add(space.name, space)
 
 
 def unregister_space(name: str) -> None:
     """Remove a space registered from outside the package (a test's teardown)."""
-    _SPACES.pop(name, None)
-    _PLUGINS.discard(name)
-
-
-def _load_plugins() -> bool:
-    """Register the installed plugins' spaces not loaded yet; True if there were any."""
-    added = False
-    for point in entry_points(group=ENTRY_POINT_GROUP):
-        if point.name in _PLUGINS:
-            continue
-        try:
-            space = point.load()
-        except (ImportError, AttributeError) as err:
-            raise GenotypeError(f"cannot load search space plugin {point.name!r}: {err}") from None
-        if not isinstance(space, Space) or space.name != point.name:
-            raise GenotypeError(f"search space plugin {point.name!r} must name a Space called {point.name!r}")
-        if _SPACES.get(space.name) is not space:  # else registered already (by a test, or its own import)
-            if space.name in _SPACES:
-                raise GenotypeError(
-                    f"search space plugin {point.name!r} takes the name of a registered space"
-                )
-            _SPACES[space.name] = space
-        _PLUGINS.add(point.name)
-        added = True
-    return added
+    SPACES.remove(name)
 
 
 def space_names() -> list[str]:
-    _load_plugins()
-    return sorted(_SPACES)
+    return SPACES.names()
 
 
 def get_space(name: str) -> Space:
-    if isinstance(name, str) and name not in _SPACES:
-        _load_plugins()
-    if not isinstance(name, str) or name not in _SPACES:
-        raise GenotypeError(f"unknown search space {name!r} (known: {', '.join(space_names())})")
-    return _SPACES[name]
+    return SPACES.get(name)
 
 
 def space_of(genotype: object) -> Space:
     """The space a genotype object belongs to."""
     for _ in range(2):  # the registered spaces, then again with any plugin loaded
-        for space in _SPACES.values():
+        for space in SPACES.loaded():
             if isinstance(genotype, space.genotype_type):
                 return space
-        if not _load_plugins():
+        if not SPACES.load_plugins():
             break
     known = ", ".join(space_names())
     raise GenotypeError(f"{type(genotype).__name__} is not a genotype of any space ({known})")
@@ -196,13 +169,13 @@ def parse_any(text: str) -> Any:
     """The cell `text` stands for, in the first registered space that recognises it."""
     stripped = text.strip()
     for _ in range(2):  # the registered spaces, then again with any plugin loaded
-        for space in _SPACES.values():
+        for space in SPACES.loaded():
             if space.recognises(stripped):
                 return space.parse(stripped)
-        if not _load_plugins():
+        if not SPACES.load_plugins():
             break
     shown = stripped if len(stripped) <= 60 else stripped[:57] + "..."
-    forms = [space.text_help for space in _SPACES.values()]
+    forms = [space.text_help for space in SPACES.loaded()]
     listed = ", ".join(forms[:-1]) + (", or " if len(forms) > 1 else "") + forms[-1]
     raise GenotypeError(f"{shown!r} is not {listed}")
 
@@ -240,7 +213,7 @@ def load_genotype(spec: Any) -> Any:
 
 def _from_dict(data: dict) -> Any:
     """The genotype of the first space with a JSON form that reads `data`."""
-    readers = [space.from_dict for space in _SPACES.values() if space.from_dict is not None]
+    readers = [space.from_dict for space in SPACES.loaded() if space.from_dict is not None]
     for reader in readers[:-1]:
         try:
             return reader(data)

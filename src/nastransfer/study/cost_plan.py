@@ -19,6 +19,7 @@ from collections import defaultdict, deque
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nastransfer.data import published_size
 from nastransfer.errors import ConfigError, NastransferError
 from nastransfer.study import fidelity_cost
 from nastransfer.study.cost_model import (
@@ -52,18 +53,6 @@ from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task, canonical_json
 
 PLAN_NAME = "plan.json"
-
-#: Published sizes of datasets a plan may need without having them: (train images, test images,
-#: classes, channels, stored side). ImageNet-22K: the fall 2011 release, 14,197,122 images.
-PUBLISHED_SIZES: dict[str, tuple[int, int, int, int, int]] = {
-    "mnist": (60_000, 10_000, 10, 1, 28),
-    "fashion-mnist": (60_000, 10_000, 10, 1, 28),
-    "mnist5k": (5_000, 0, 10, 1, 28),
-    "cifar10": (50_000, 10_000, 10, 3, 32),
-    "cifar100": (50_000, 10_000, 100, 3, 32),
-    "imagenet": (1_281_167, 50_000, 1000, 3, 224),
-    "imagenet22k": (14_197_122, 0, 21_841, 3, 224),
-}
 
 
 @dataclass(frozen=True)
@@ -352,16 +341,16 @@ class _Estimator:
             base = self.sizes(data["of"])
             return _proxy_sizes(base, data)
         name = data.get("options", {}).get("name") or data["dataset"]
-        if name not in PUBLISHED_SIZES:
+        published = published_size(data["dataset"], data.get("options", {}))
+        if published is None:
             raise ConfigError(
                 f"plan: dataset {name!r} is not on this machine and its size is not known; "
                 "get the dataset (nastransfer datasets) to plan with it"
             )
-        train, test, classes, channels, side = PUBLISHED_SIZES[name]
-        note = f"{name}: not on this machine; planned with its published size ({train:,} images)"
+        note = f"{name}: not on this machine; planned with its published size ({published.train:,} images)"
         if note not in self.notes:
             self.notes.append(note)
-        return _paper_sizes(DataShape(train, classes, channels, side))
+        return _paper_sizes(DataShape(published.train, published.classes, published.channels, published.side))
 
     # -- searches -------------------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ def check_fidelity(config: Any, where: str) -> None:
     """Every name a `[fidelity]` section uses: target table, sources, predictors, protocols, budgets."""
     from nastransfer.proxies.learned import DEFAULT_LABELS, check_labels, is_learned
     from nastransfer.proxies.zero_cost import needs_data
-    from nastransfer.search import Budget
+    from nastransfer.search import published_budget
 
     section = config.fidelity
     for i, target in enumerate(section.targets):
@@ -139,7 +139,7 @@ def check_fidelity(config: Any, where: str) -> None:
             check_protocol(proxy.protocol, proxy.overrides, where, f"{path}.protocol")
         if proxy.kind == SUPERNET:
             try:
-                Budget.paper("rsws").replace(**proxy.budget)
+                published_budget("rsws").replace(**proxy.budget)
             except ConfigError as err:
                 raise err.at(where, f"{path}.budget") from None
             except Exception as err:  # a TypeError of a wrong value

@@ -65,10 +65,10 @@ def zero_cost_per_cell(spec: dict[str, Any], threads: int) -> dict[str, float]:
 def supernet_search_spec(spec: dict[str, Any]) -> dict[str, Any]:
     """The weight-sharing proxy as the search `cost_plan` prices: RSWS on the source with the proxy's
     budget, its final scoring of the task's cells as RSWS's scoring of n_samples candidates."""
-    from nastransfer.search import Budget
+    from nastransfer.search import published_budget
 
     proxy = spec["proxy"]
-    budget = Budget.paper("rsws").replace(**proxy["budget"], n_samples=len(spec["cells"]))
+    budget = published_budget("rsws").replace(**proxy["budget"], n_samples=len(spec["cells"]))
     return {
         "searcher": "rsws",
         "params": {},

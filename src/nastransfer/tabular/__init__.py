@@ -15,12 +15,21 @@ from nastransfer.tabular.evaluator import PROTOCOL, TableEvaluator
 from nastransfer.tabular.nasbench_graph import DATASETS as GRAPH_DATASETS
 from nastransfer.tabular.nb201_analog import analog_from_arch, arch_from_analog
 from nastransfer.tabular.nb201_files import export_table
-from nastransfer.tabular.tables import Table, get_table, register_family, table_names
+from nastransfer.tabular.tables import (
+    TABLE_FAMILIES,
+    Table,
+    TableFamily,
+    get_table,
+    register_family,
+    table_names,
+)
 
 __all__ = [
     "GRAPH_DATASETS",
     "PROTOCOL",
+    "TABLE_FAMILIES",
     "Table",
+    "TableFamily",
     "TableEvaluator",
     "analog_from_arch",
     "blackbox",

@@ -4,7 +4,8 @@ Each method spends a budget of table queries (`queries`, else the budget's `n_sa
 publishes `Budget.queries(1000)`) and maximises the table's `search_metric`; every query counts,
 repeats included. The same seed gives the same queries. The history holds the best-so-far after
 every `report_every` queries. Queries take microseconds, so a search runs in well under a second
-and keeps no checkpoints. Importing this module registers `rs`, `re` and `ls` in the search registry.
+and keeps no checkpoints. `rs`, `re` and `ls` join the search registry as installed plugins
+(pyproject.toml's entry points), so naming one needs no import of this package first.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 
 from nastransfer.errors import ConfigError, DatasetError
 from nastransfer.runtime import CostMeter
-from nastransfer.search import Budget, Searcher, SearchResult, get, names, register, searcher_class
+from nastransfer.search import Budget, Searcher, SearchResult, get, names, searcher_class
 from nastransfer.search.params import Param
 from nastransfer.tabular.tables import Table
 
@@ -126,7 +127,6 @@ def _seed_stream(seed: int) -> Iterator[int]:
         yield int(rng.integers(2**31))
 
 
-@register("rs")
 class RandomSearch(TableSearcher):
     """Query uniformly sampled cells; keep the best."""
 
@@ -136,7 +136,6 @@ class RandomSearch(TableSearcher):
             tracker.query(space.sample(next(seeds)))
 
 
-@register("re")
 class RegularizedEvolution(TableSearcher):
     """Real et al. 2019: tournament selection of a parent, one mutation, and the oldest member dies."""
 
@@ -171,7 +170,6 @@ class RegularizedEvolution(TableSearcher):
             members.popleft()
 
 
-@register("ls")
 class LocalSearch(TableSearcher):
     """First-improvement hill climbing over single-edit neighbours, restarting at a random cell."""
 

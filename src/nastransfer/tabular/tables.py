@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nastransfer.errors import DatasetError, GenotypeError
+from nastransfer.registry import Registry
 from nastransfer.spaces import Space, get_space
 
 
@@ -92,14 +93,25 @@ def finite_number(value: Any, where: str) -> float:
 
 
 TableLoader = Callable[[str], Table]
-_FAMILIES: dict[str, tuple[TableLoader, Callable[[], list[str]]]] = {}
+
+
+@dataclass(frozen=True)
+class TableFamily:
+    """How tables `prefix:argument` open: `load(argument)`, and `list_names()` the fixed names
+    (those that open without naming a file, where the family's package is installed)."""
+
+    load: TableLoader
+    list_names: Callable[[], list[str]]
+
+
+TABLE_FAMILIES: Registry[TableFamily] = Registry("table family", DatasetError)
 
 
 def register_family(prefix: str, list_names: Callable[[], list[str]]) -> Callable[[TableLoader], TableLoader]:
     """Decorator: `loader(argument)` opens `prefix:argument`; `list_names()` gives the fixed names."""
 
     def add(loader: TableLoader) -> TableLoader:
-        _FAMILIES[prefix] = (loader, list_names)
+        TABLE_FAMILIES.add(prefix, TableFamily(loader, list_names))
         return loader
 
     return add
@@ -107,20 +119,19 @@ def register_family(prefix: str, list_names: Callable[[], list[str]]) -> Callabl
 
 def table_names() -> list[str]:
     """The tables that can be opened without naming a file (those whose package is installed)."""
-    return [name for _, list_names in _FAMILIES.values() for name in list_names()]
+    return [name for family in TABLE_FAMILIES.loaded() for name in family.list_names()]
 
 
 def get_table(name: str | None) -> Table:
     """Open (once per process) the table `family:argument`; an unknown name is a DatasetError."""
     if not isinstance(name, str) or ":" not in name:
         raise DatasetError(f"table name must read family:argument (e.g. nb201:cifar10), got {name!r}")
-    return _open(name)
+    prefix, _, argument = name.partition(":")
+    if prefix not in TABLE_FAMILIES:
+        raise DatasetError(f"{TABLE_FAMILIES.unknown(prefix)} in {name!r}")
+    return _open(TABLE_FAMILIES.get(prefix), argument)
 
 
 @functools.lru_cache(maxsize=16)
-def _open(name: str) -> Table:
-    prefix, _, argument = name.partition(":")
-    if prefix not in _FAMILIES:
-        known = ", ".join(sorted(_FAMILIES))
-        raise DatasetError(f"unknown table family {prefix!r} in {name!r} (known: {known})")
-    return _FAMILIES[prefix][0](argument)
+def _open(family: TableFamily, argument: str) -> Table:
+    return family.load(argument)

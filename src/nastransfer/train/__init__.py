@@ -4,10 +4,11 @@ from nastransfer.evaluation import EvalResult
 from nastransfer.train.distributed import DistContext, init_distributed, shutdown_distributed
 from nastransfer.train.evaluator import TrainEvaluator, build_model, load_genotype, prepare_data
 from nastransfer.train.loop import TrainOutcome, make_loaders, train_model
-from nastransfer.train.protocols import Protocol, get_protocol, parse_overrides, protocols
+from nastransfer.train.protocols import PROTOCOLS, Protocol, get_protocol, parse_overrides, protocols
 from nastransfer.train.trainer import EpochStats, Trainer
 
 __all__ = [
+    "PROTOCOLS",
     "DistContext",
     "EpochStats",
     "EvalResult",

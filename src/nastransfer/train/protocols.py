@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from nastransfer.errors import ConfigError
+from nastransfer.registry import Registry
 
 
 class Protocol(BaseModel):
@@ -214,25 +215,19 @@ _CPU_MINI = Protocol(
     eval_batch_size=512,
 )
 
-_PROTOCOLS: dict[str, Protocol] = {
-    p.name: p
-    for p in (_DARTS_CIFAR, _DARTS_IMAGENET, _ENHANCED_CIFAR, _ENHANCED_IMAGENET, _NB201_CIFAR, _CPU_MINI)
-}
+PROTOCOLS: Registry[Protocol] = Registry("protocol", ConfigError)
+for _builtin in (_DARTS_CIFAR, _DARTS_IMAGENET, _ENHANCED_CIFAR, _ENHANCED_IMAGENET, _NB201_CIFAR, _CPU_MINI):
+    PROTOCOLS.add(_builtin.name, _builtin)
 
 
 def protocols() -> dict[str, Protocol]:
     """All named protocols, by name."""
-    return dict(_PROTOCOLS)
+    return {name: PROTOCOLS.get(name) for name in PROTOCOLS.names()}
 
 
 def get_protocol(name: str | Protocol, **overrides: Any) -> Protocol:
     """The protocol called ``name`` with ``overrides`` applied; bad names or fields raise ConfigError."""
-    if isinstance(name, Protocol):
-        base = name
-    elif name in _PROTOCOLS:
-        base = _PROTOCOLS[name]
-    else:
-        raise ConfigError(f"unknown protocol {name!r}; known: {', '.join(sorted(_PROTOCOLS))}")
+    base = name if isinstance(name, Protocol) else PROTOCOLS.get(name)
     if not overrides:
         return base
     unknown = sorted(set(overrides) - set(Protocol.model_fields))

@@ -18,13 +18,14 @@ and each result records the plan it used.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-from nastransfer.nets.compiling import compile_net, may_repay_compile, repay_steps
+from nastransfer.nets.compiling import compile_net, compile_repays
 from nastransfer.runtime.speed_cache import (
     MEASURE_MIN_STEPS,
     best_step_s,
@@ -78,9 +79,8 @@ def plan_speed(
     compile_ = plan.compile
     if protocol.compile == "auto":
         step_s = timing["bf16_s"] if amp == "bf16" else timing["fp32_s"]
-        compile_ = may_repay_compile(steps, step_s, device) and steps > repay_steps(
-            step_s, compile_timing(model, device, batch_shape, amp)
-        )
+        measure = functools.partial(compile_timing, model, device, batch_shape, amp)
+        compile_ = compile_repays(steps, step_s, device, measure)
     return SpeedPlan(amp=amp, compile=compile_)
 
 
