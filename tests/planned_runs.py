@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from nastransfer.study import Store, Task, evaluation_key, plan_study
+from nastransfer.study.kinds import Work, get_kind
 from nastransfer.study.resolved import ResolvedStudy
 
 _BASE = {"source": 80.0, "target": 70.0}
@@ -75,6 +76,8 @@ def fill_run(study: ResolvedStudy, run_dir: Path, seed: int = 0) -> Path:
                 top1 = _top1(cell, spec["setting"], rng)
                 result = {"top1": top1, "top5": min(100.0, top1 + 10), "params": 1000, "flops": 5000}
                 store.record_evaluation([task.key], eval_key, cell, {**result, "cost": cost})
-            else:
-                store.record_proxy_scores(task.key, _proxy_result(spec, rng))
+            else:  # a proxy's scores, recorded as its kind records them
+                get_kind(task.kind).record(
+                    store, task, Work([task.key], task.key), _proxy_result(spec, rng), "", None
+                )
     return run_dir

@@ -549,19 +549,22 @@ def _fidelity_scores() -> tuple[dict, dict]:
 
 
 def _store_scores(run: Path, change) -> None:
-    """Record the fidelity task in the run's store, its stored JSON replaced by `change(result)`."""
-    from nastransfer.study.fidelity_plan import KIND
+    """The run's store as schema 3 left a finished fidelity task: its scores as JSON in `searches`,
+    replaced by `change(result)`; opening the store migrates them to schema 4's `proxy_scores`."""
+    from nastransfer.study.kinds import Work, get_kind
     from nastransfer.study.tasks import Task
 
     spec, result = _fidelity_scores()
-    task = Task.make(KIND, spec)
+    task = Task.make("fidelity", spec)
     with Store.of_run(run) as store:
         store.add_tasks([task])
-        store.record_proxy_scores(task.key, result)
+        get_kind(task.kind).record(store, task, Work([task.key], task.key), result, "", None)
         stored = change(copy.deepcopy(result))
         text = stored if isinstance(stored, str) else json.dumps(stored)
         with store.transaction() as db:
-            db.execute("UPDATE searches SET json = ? WHERE task_key = ?", (text, task.key))
+            db.execute("INSERT INTO searches (task_key, cell, json) VALUES (?, '', ?)", (task.key, text))
+            db.execute("DROP TABLE proxy_scores")
+            db.execute("UPDATE schema_version SET version = 3")
 
 
 SCORE_DAMAGE = {

@@ -57,10 +57,12 @@ def test_migration_from_version_2_adds_the_node_and_keeps_rows(tmp_path):
     db.execute("INSERT INTO tasks (key, kind, spec, created, worker) VALUES ('k1', 'search', '{}', 0, 'h:1')")
     db.commit()
     db.close()
-    with Store(path, readonly=True) as store:  # `status` of an older run reads it as it is
-        assert store.version == 2 and store.node_counts() == {}
+    with Store(path, readonly=True) as store:  # `status` of an older run reads a copy migrated in memory
+        assert store.version == SCHEMA_VERSION and store.node_counts() == {}
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT version FROM schema_version").fetchone() == (2,)  # the file as it was
     with Store(path) as store:
-        assert store.version == SCHEMA_VERSION == 3
+        assert store.version == SCHEMA_VERSION == 4
         assert store.task("k1")["worker"] == "h:1" and store.task("k1")["node"] is None
         store.record_genotype("k1", "darts", "cell", "text", search={}, worker="h:2", node="n1")
         assert store.node_counts() == {"n1": 1}

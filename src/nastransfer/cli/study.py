@@ -13,7 +13,6 @@ from rich.table import Table
 from nastransfer.cli.plan import duration, summary_line
 from nastransfer.errors import ConfigError
 
-KIND_ORDER = ("search", "sample", "evaluate")
 STATUS_ORDER = ("done", "running", "pending", "failed", "skipped")
 
 
@@ -164,7 +163,10 @@ def _counts_table(counts: dict[str, dict[str, int]], title: str, eta: str | None
     for status in STATUS_ORDER:
         table.add_column(status, justify="right")
     table.add_column("total", justify="right")
-    for kind in sorted(counts, key=lambda k: KIND_ORDER.index(k) if k in KIND_ORDER else 99):
+    from nastransfer.study.kinds import kind_names  # the registry's order; a kind not registered here last
+
+    order = kind_names()
+    for kind in sorted(counts, key=lambda k: order.index(k) if k in order else len(order)):
         row = counts[kind]
         table.add_row(kind, *(str(row.get(s, 0)) for s in STATUS_ORDER), str(sum(row.values())))
     return table

@@ -24,7 +24,9 @@ from nastransfer.proxies.zero_cost import ZeroCostSetup, proxy_scores
 from nastransfer.runtime import Cost, CostMeter
 from nastransfer.spaces import get_space
 
-KINDS = ("zero-cost", "train", "supernet", "table")
+#: The proxy kinds: a study's `[[fidelity.proxies]]` kinds (`study.fidelity_config`) are these.
+ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
+KINDS = (ZERO_COST, TRAIN, SUPERNET, TABLE)
 SPLIT_SEED = 0
 
 
@@ -50,7 +52,7 @@ def _scores(
 ) -> tuple[list[Any], list[float], Cost]:
     """(the cells scored: all but a learned proxy's labelled ones, their scores, the cost)."""
     proxy = spec["proxy"]
-    if proxy["kind"] == "zero-cost":
+    if proxy["kind"] == ZERO_COST:
         source = load_data(proxy["source"]) if proxy.get("source") else None
         setup = ZeroCostSetup(batch_size=proxy["batch_size"], net=dict(proxy["net"]))
         labels = proxy.get("labels", DEFAULT_LABELS)
@@ -72,16 +74,16 @@ def _other_scores(
 ) -> tuple[list[float], Cost]:
     proxy, seed = spec["proxy"], int(spec["seed"])
     kind = proxy["kind"]
-    if kind == "train":
+    if kind == TRAIN:
         source = load_data(proxy["source"])
         return short_training_scores(
             cells, source, proxy["protocol"], proxy["overrides"], seed=seed, workdir=workdir
         )
-    if kind == "supernet":
+    if kind == SUPERNET:
         splits = paper_splits(load_data(proxy["source"]), seed=SPLIT_SEED)
         budget = proxy["budget"]
         return weight_sharing_scores(cells, spec["space"], splits, budget, seed=seed, workdir=workdir)
-    if kind == "table":
+    if kind == TABLE:
         other = target_table(proxy["table"], spec["space"])
         with CostMeter() as meter:  # a cell the proxy table lacks (NB-Graph's proteins) scores NaN
             scores = [other.query(c)[other.rank_metric] if c in other else float("nan") for c in cells]

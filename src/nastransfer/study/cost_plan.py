@@ -21,7 +21,6 @@ from typing import Any
 
 from nastransfer.data import published_size
 from nastransfer.errors import ConfigError, NastransferError
-from nastransfer.study import fidelity_cost
 from nastransfer.study.cost_model import (
     GPU_SEARCH_FLOPS,
     STEP_BLANK,
@@ -46,8 +45,7 @@ from nastransfer.study.cost_model import (
     train_steps_dict,
     zero_cost_call,
 )
-from nastransfer.study.fidelity_config import SUPERNET, TRAIN, ZERO_COST
-from nastransfer.study.fidelity_plan import KIND as FIDELITY
+from nastransfer.study.kinds import get_kind
 from nastransfer.study.planner import plan_study
 from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task, canonical_json
@@ -171,7 +169,7 @@ def estimate_study(
         raise ConfigError(f"--device: expected cpu or cuda, got {device!r}")
     measured = device == "cpu" or torch.cuda.is_available()
     slots, threads = slots_and_threads(config, workers)
-    estimator = _Estimator(config, device, measured, threads, cache or TimingCache())
+    estimator = Estimator(config, device, measured, threads, cache or TimingCache())
     study_tasks = plan_study(config)
     if device == "cpu" or not measured:  # measurements made on this machine's CPU
         from nastransfer.study.executors import cpu_count
@@ -187,7 +185,7 @@ def estimate_study(
     return plan
 
 
-def measure_missing(estimator: _Estimator, tasks: list[Task], processes: int) -> None:
+def measure_missing(estimator: Estimator, tasks: list[Task], processes: int) -> None:
     """Make the measurements `tasks` lack, `processes` at a time, each in a process of its own (a
     timing with the workers' threads, as the study's tasks will run): a cold plan on N workers takes
     about 1/N of the time. A pass with a `ListingCache` lists them (no value decides which are needed)."""
@@ -232,7 +230,7 @@ def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]
         if task.producer is not None:
             dependents[task.producer].append(task)
     producers = [t for t in tasks if t.producer is None]
-    ready = deque(sorted(producers, key=lambda t: t.kind != "sample"))
+    ready = deque(sorted(producers, key=lambda t: not get_kind(t.kind).in_driver))
     running: list[tuple[float, int, TaskCost, int]] = []
     now, free, order = 0.0, slots, 0
     while True:
@@ -249,7 +247,7 @@ def schedule_wall_s(tasks: list[TaskCost], slots: int, seconds: dict[str, float]
         ready.extend(dependents.get(task.key, []))
 
 
-class _Estimator:
+class Estimator:
     """Costs tasks one by one, measuring each distinct shape once (and data sizes once)."""
 
     def __init__(
@@ -273,54 +271,21 @@ class _Estimator:
         self.notes: list[str] = []
 
     def task(self, task: Task) -> TaskCost:
-        spec = task.spec
-        if task.kind == "evaluate":
-            origin, setting = spec["origin"], spec["setting"]
-            nproc = 1
-            if setting["role"] == "target" and setting["data"]["kind"] != "table":
-                nproc = self.config.executor.target_nproc(setting["name"])
-            labels = (
-                origin["method"],
-                origin["source"],
-                f"{setting['role']}:{setting['name']}",
-                setting["protocol"],
-            )
-            seconds = self._memo(
-                "evaluate", {"space": spec["space"], **setting, "seed": None}, self._evaluation
-            )
-            return TaskCost(task.key, task.kind, *labels, seconds, nproc, task.producer)
-        if task.kind == "search":
-            body = {k: v for k, v in spec.items() if k not in ("seed", "kind", "producer")}
-            seconds = self._memo("search", body, self._search)
-            return TaskCost(task.key, task.kind, spec["method"], spec["source"], "", "", seconds)
-        if task.kind == FIDELITY:
-            return TaskCost(task.key, task.kind, *fidelity_cost.labels(spec), self._fidelity(spec))
-        return TaskCost(task.key, task.kind, "random", "", "", "", 0.0)
+        """The task's estimate, as its kind prices it (`TaskKind.price`)."""
+        return get_kind(task.kind).price(task, self)
 
-    def _fidelity(self, spec: dict[str, Any]) -> float:
-        """A proxy scoring its cells (`study.fidelity_cost`): predictor timings, trainings, a supernet."""
-        kind, cells = spec["proxy"]["kind"], len(spec["cells"])
-        if kind == TRAIN:
-            setting = fidelity_cost.training_setting(spec)
-            return cells * self._memo("evaluate", setting, self._evaluation)
-        if kind == SUPERNET:
-            return self._memo("search", fidelity_cost.supernet_search_spec(spec), self._search)
-        if kind != ZERO_COST:
-            return 0.0  # another table's ranking: a look-up
-        if not self.measured:
-            note = "zero-cost predictors: not timed for an absent GPU; costed as 0"
-            if note not in self.notes:
-                self.notes.append(note)
-            return 0.0
-        source = spec["proxy"]["source"]
-        images = None if source is None else asdict(self.sizes(source).shape) | {"images": None}
-        key, threads = fidelity_cost.zero_cost_key(spec, images), self.threads
-        found = self.cache.get(
-            self.machine,
-            key,
-            Measurement(fidelity_cost.zero_cost_per_cell, (spec, threads), {"per_cell_s": 0.0}),
-        )
-        return cells * found["per_cell_s"]
+    def training_seconds(self, setting: dict[str, Any]) -> float:
+        """One training of a representative cell in `setting` (space, data, protocol, overrides)."""
+        return self._memo("training", setting, self._evaluation)
+
+    def search_seconds(self, spec: dict[str, Any]) -> float:
+        """One search as a search task's spec (without its seed) describes it."""
+        return self._memo("searching", spec, self._search)
+
+    def note(self, text: str) -> None:
+        """A note the plan prints once."""
+        if text not in self.notes:
+            self.notes.append(text)
 
     def _memo(self, kind: str, spec: dict[str, Any], cost) -> float:
         key = canonical_json({"kind": kind, **spec})

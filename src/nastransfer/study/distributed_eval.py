@@ -1,7 +1,7 @@
 """One training of a study, data-parallel: a child `torchrun` whose ranks run the worker's own evaluation.
 
-`run_data_parallel` (called by `study.task_runner` for a task of more than one process) writes the task into
-its work directory, runs `python -m torch.distributed.run --standalone --nproc_per_node N -m
+`run_data_parallel` (called by `study.kinds.evaluate` for a task of more than one process) writes the
+task into its work directory, runs `python -m torch.distributed.run --standalone --nproc_per_node N -m
 nastransfer.study.distributed_eval REQUEST OUTPUT` (this interpreter's torchrun), waits, and returns
 what rank 0 wrote: the same result dict as one process, plus `world_size`.
 

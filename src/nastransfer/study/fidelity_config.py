@@ -16,9 +16,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 from nastransfer.errors import ConfigError
+from nastransfer.proxies.task import SUPERNET, TABLE, TRAIN, ZERO_COST
 from nastransfer.study.checks import check_protocol, check_table, fail
 
-ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
 #: What each proxy kind reads besides `kind`, `source` and `cells`: any other field given is refused.
 KIND_FIELDS = {
     ZERO_COST: ("predictors", "batch_size", "net", "labels"),
@@ -41,7 +41,7 @@ class _Strict(BaseModel):
 class FidelityProxyConfig(_Strict):
     """One proxy family on one source: predictors, a short training, a supernet, or another table."""
 
-    kind: Literal["zero-cost", "train", "supernet", "table"]
+    kind: Literal[ZERO_COST, TRAIN, SUPERNET, TABLE]
     source: str = ""
     cells: int | None = Field(default=None, ge=3)
     predictors: list[str] = Field(default_factory=list)

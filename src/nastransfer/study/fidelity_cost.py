@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nastransfer.study.fidelity_config import ZERO_COST
+from nastransfer.proxies.task import ZERO_COST
 
 TIMED_CELLS = 2
 

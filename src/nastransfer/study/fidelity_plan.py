@@ -12,12 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nastransfer.study.fidelity_config import SUPERNET, TABLE, TRAIN, ZERO_COST, FidelityProxyConfig
-from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
     from nastransfer.study.resolved import ResolvedStudy
-
-KIND = "fidelity"
 
 
 def proxy_specs(proxy: FidelityProxyConfig, source: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -55,14 +52,14 @@ def proxy_specs(proxy: FidelityProxyConfig, source: dict[str, Any] | None) -> li
     ]
 
 
-def plan_fidelity(study: ResolvedStudy) -> list[Task]:
-    """The fidelity tasks of a study (none without a `[fidelity]` section)."""
+def fidelity_specs(study: ResolvedStudy) -> list[dict[str, Any]]:
+    """The specs of a study's fidelity tasks, in plan order (none without a `[fidelity]` section)."""
     section = study.fidelity
     if section is None:
         return []
     from nastransfer.proxies import choose_cells, target_table
 
-    tasks = []
+    specs = []
     for target in section.targets:
         table = target_table(target, study.space)
         cells = [str(c) for c in choose_cells(table, section.cells, section.seed)]
@@ -71,22 +68,22 @@ def plan_fidelity(study: ResolvedStudy) -> list[Task]:
             if source is not None and source.get("table") == target:
                 continue  # a table is no proxy of itself
             common = {"space": study.space, "target": target, "seed": section.seed, "source": proxy.source}
-            tasks += _proxy_tasks(proxy, source, cells, section.chunk, common)
-    return tasks
+            specs += _task_specs(proxy, source, cells, section.chunk, common)
+    return specs
 
 
-def _proxy_tasks(
+def _task_specs(
     proxy: FidelityProxyConfig, source: dict[str, Any] | None, cells: list[str], chunk: int, common: dict
-) -> list[Task]:
+) -> list[dict[str, Any]]:
     """The proxy's tasks over its first `cells` of the sample, `chunk` (or 1, or all) cells each."""
     from nastransfer.proxies.zero_cost import is_set_proxy
 
     chosen = cells[: proxy.cells or len(cells)]
-    tasks = []
+    specs = []
     for spec in proxy_specs(proxy, source):
         size = {ZERO_COST: chunk, TRAIN: 1}.get(proxy.kind, len(chosen))
         if proxy.kind == ZERO_COST and is_set_proxy(spec["predictor"]):
             size = len(chosen)  # its cells are ranked (or fitted) together
         for start in range(0, len(chosen), size):
-            tasks.append(Task.make(KIND, {**common, "cells": chosen[start : start + size], "proxy": spec}))
-    return tasks
+            specs.append({**common, "cells": chosen[start : start + size], "proxy": spec})
+    return specs

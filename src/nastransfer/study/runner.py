@@ -22,6 +22,7 @@ from nastransfer.errors import ConfigError, StoreError
 from nastransfer.runtime import atomic_write_bytes
 from nastransfer.study.cost_plan import CostPlan, device_total_text
 from nastransfer.study.executors import Executor, make_executor
+from nastransfer.study.kinds import Cell, TaskKind, Work, get_kind
 from nastransfer.study.lock import run_lock
 from nastransfer.study.planner import plan_study
 from nastransfer.study.preflight import check_data
@@ -30,8 +31,7 @@ from nastransfer.study.run_files import COST_NAME, PLAN_NAME, RESOLVED_NAME, che
 from nastransfer.study.schema import StudyConfig
 from nastransfer.study.storage_check import datasets_read, token_in
 from nastransfer.study.store import STORE_NAME, Store
-from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json, evaluation_key
-from nastransfer.study.work import network_key, sample_cell
+from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json
 
 
 @dataclass
@@ -45,15 +45,13 @@ class Snapshot:
 
 @dataclass
 class _Flight:
-    """One submitted unit of work: the task (or evaluation) it is and the tasks waiting on it."""
+    """One submitted unit of work: the task that started it and the work (with the tasks sharing it)."""
 
-    kind: str
+    kind: TaskKind
     primary: str
-    keys: list[str]
+    work: Work
     payload: dict[str, Any]
     started: float
-    eval_key: str | None = None
-    cell: str | None = None
 
 
 @dataclass
@@ -192,7 +190,7 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 _MEASURED = """
 SELECT t.key, t.kind, c.key AS cost_key, c.device_s FROM tasks t
 JOIN costs c ON c.key = COALESCE(t.eval_key, t.key)
-WHERE t.status = 'done' AND t.kind != 'sample'
+WHERE t.status = 'done'
 """
 
 
@@ -294,9 +292,9 @@ class _Driver:
         self.tasks = {t.key: t for t in tasks}
         rows = {row["key"]: row for row in store.tasks()}
         self.status = {key: rows[key]["status"] for key in self.tasks}
-        self.cells: dict[str, tuple[str, str]] = {}
+        self.cells: dict[str, Cell] = {}
         for key, task in self.tasks.items():
-            if task.kind in ("search", "sample") and self.status[key] == "done":
+            if get_kind(task.kind).produces_cell and self.status[key] == "done":
                 cell = rows[key]["cell"]
                 self.cells[key] = (cell, store.genotype_text(cell))
         self.dependents: dict[str, list[str]] = defaultdict(list)
@@ -304,12 +302,14 @@ class _Driver:
             if task.producer is not None:
                 self.dependents[task.producer].append(task.key)
         producers = [k for k, t in self.tasks.items() if self.status[k] == "pending" and t.producer is None]
-        # Samples are drawn in the driver at once (microseconds), so their evaluations queue up early.
-        self.ready: deque[str] = deque(sorted(producers, key=lambda k: self.tasks[k].kind != "sample"))
+        # Tasks run in the driver (random draws: microseconds) go first, so their evaluations queue up early.
+        self.ready: deque[str] = deque(
+            sorted(producers, key=lambda k: not get_kind(self.tasks[k].kind).in_driver)
+        )
         for producer in self.cells:
             self._release(producer)
         self.flights: dict[Future, _Flight] = {}
-        self.evals_in_flight: dict[str, _Flight] = {}
+        self.shared_in_flight: dict[str, _Flight] = {}  # by work key: work that later tasks may join
         self.attempts: dict[str, int] = defaultdict(int)
         self.durations: dict[str, list[float]] = defaultdict(list)
         self.estimated_done: dict[str, float] = defaultdict(float)  # estimates of the finished flights
@@ -327,7 +327,7 @@ class _Driver:
                 self._notify()
         except KeyboardInterrupt:
             self.executor.abort()
-            running = [k for flight in self.flights.values() for k in flight.keys]
+            running = [k for flight in self.flights.values() for k in flight.work.keys]
             self.store.mark_pending(running)
             raise
         self._notify()
@@ -341,42 +341,35 @@ class _Driver:
     def _dispatch(self) -> None:
         while self.ready and len(self.flights) < self.executor.slots:
             key = self.ready.popleft()
-            task = self.tasks[key]
-            if task.kind == "sample":
-                self._run_sample(key, task)
-            elif task.kind in ("search", "fidelity"):
-                self._submit(_Flight(task.kind, key, [key], self._payload(task, key), time.time()))
-            else:
-                self._start_evaluation(key, task)
+            self._start(key, self.tasks[key])
 
-    def _run_sample(self, key: str, task: Task) -> None:
-        spec = task.spec
-        cell, text = sample_cell(spec["space"], spec["seed"], spec.get("table"))
-        self.store.record_genotype(key, spec["space"], cell, text)
-        self.status[key] = "done"
-        self.cells[key] = (cell, text)
-        self._release(key)
-
-    def _start_evaluation(self, key: str, task: Task) -> None:
-        spec = task.spec
-        cell, text = self.cells[task.producer]
-        network = network_key(spec["space"], spec["setting"], cell, text)
-        eval_key = evaluation_key(network, spec["space"], spec["setting"])
-        if self.store.has_result(eval_key):
-            self.store.link_evaluation(key, eval_key, cell)
-            self.store.finish_from_stored([key])
-            self.status[key] = "done"
+    def _start(self, key: str, task: Task) -> None:
+        """Run an in-driver task now; join or reuse shared work already started or stored; else submit."""
+        kind = get_kind(task.kind)
+        cell = self.cells[task.producer] if task.producer is not None else None
+        work = Work([key], kind.work_key(task, cell), cell)
+        if kind.in_driver:
+            flight = _Flight(kind, key, work, {"kind": task.kind, "spec": task.spec}, time.time())
+            self._record(flight, kind.run(flight.payload, None), "driver", None)
             return
-        if eval_key in self.evals_in_flight:
-            self.evals_in_flight[eval_key].keys.append(key)
-            self.store.link_evaluation(key, eval_key, cell)
-            self.store.mark_running(key, "shared")
-            self.status[key] = "running"
-            return
-        payload = {**self._payload(task, eval_key), "genotype": text}
-        flight = _Flight("evaluate", key, [key], payload, time.time(), eval_key=eval_key, cell=cell)
-        self.store.link_evaluation(key, eval_key, cell)
-        self.evals_in_flight[eval_key] = flight
+        if work.key != key:
+            assert cell is not None
+            if kind.is_recorded(self.store, work.key):
+                self.store.link_evaluation(key, work.key, cell[0])
+                self.store.finish_from_stored([key])
+                self.status[key] = "done"
+                return
+            if work.key in self.shared_in_flight:
+                self.shared_in_flight[work.key].work.keys.append(key)
+                self.store.link_evaluation(key, work.key, cell[0])
+                self.store.mark_running(key, "shared")
+                self.status[key] = "running"
+                return
+            self.store.link_evaluation(key, work.key, cell[0])
+        payload = {**self._payload(task, work.key), **kind.payload(task, cell), "task_kind": kind}
+        flight = _Flight(kind, key, work, payload, time.time())
+        if work.key != key:
+            self.shared_in_flight[work.key] = flight
         self._submit(flight)
 
     def _payload(self, task: Task, workdir_key: str) -> dict[str, Any]:
@@ -390,7 +383,7 @@ class _Driver:
     def _submit(self, flight: _Flight) -> None:
         self.attempts[flight.primary] += 1
         future = self.executor.submit(flight.payload)
-        for key in flight.keys:
+        for key in flight.work.keys:
             self.store.mark_running(key, "submitted")
             self.status[key] = "running"
         self.flights[future] = flight
@@ -404,8 +397,8 @@ class _Driver:
         except Exception as err:  # the worker process itself died, or Ray lost the task
             outcome = {"ok": False, "error": f"{type(err).__name__}: {err}", "worker": "?"}
         if outcome["ok"]:
-            self.durations[flight.kind].append(time.time() - flight.started)
-            self.estimated_done[flight.kind] += self.estimates.get(flight.primary, 0.0)
+            self.durations[flight.kind.name].append(time.time() - flight.started)
+            self.estimated_done[flight.kind.name] += self.estimates.get(flight.primary, 0.0)
             self._record(flight, outcome["result"], outcome["worker"], outcome.get("node"))
         elif self.attempts[flight.primary] <= self.retries:
             flight.started = time.time()
@@ -414,35 +407,23 @@ class _Driver:
             self._fail(flight, outcome["error"])
 
     def _record(self, flight: _Flight, result: dict[str, Any], worker: str, node: str | None) -> None:
-        if flight.kind == "fidelity":
-            self.store.record_proxy_scores(flight.primary, result, worker, node)
-            self.status[flight.primary] = "done"
-            return
-        if flight.kind == "search":
-            spec = self.tasks[flight.primary].spec
-            cell, text = result["cell"], result["genotype"]
-            self.store.record_genotype(
-                flight.primary, spec["space"], cell, text, search=result, worker=worker, node=node
-            )
-            self.cells[flight.primary] = (cell, text)
-            self.status[flight.primary] = "done"
-            self._release(flight.primary)
-            return
-        self.evals_in_flight.pop(flight.eval_key, None)
-        self.store.record_evaluation(flight.keys, flight.eval_key, flight.cell, result, worker, node)
-        for key in flight.keys:
+        task = self.tasks[flight.primary]
+        self.shared_in_flight.pop(flight.work.key, None)
+        produced = flight.kind.record(self.store, task, flight.work, result, worker, node)
+        for key in flight.work.keys:
             self.status[key] = "done"
+        if produced is not None:
+            self.cells[flight.primary] = produced
+            self._release(flight.primary)
 
     def _fail(self, flight: _Flight, error: str) -> None:
-        self.store.mark_failed(flight.keys, error)
-        for key in flight.keys:
+        self.store.mark_failed(flight.work.keys, error)
+        for key in flight.work.keys:
             self.status[key] = "failed"
-        if flight.kind == "evaluate":
-            self.evals_in_flight.pop(flight.eval_key, None)
-            return
+        self.shared_in_flight.pop(flight.work.key, None)
         skipped = [k for k in self.dependents.get(flight.primary, []) if self.status[k] == "pending"]
         self.store.mark_failed(
-            skipped, f"upstream {flight.kind} task {flight.primary[:12]} failed", status="skipped"
+            skipped, f"upstream {flight.kind.name} task {flight.primary[:12]} failed", status="skipped"
         )
         for key in skipped:
             self.status[key] = "skipped"
@@ -467,7 +448,7 @@ class _Driver:
         left = 0.0
         for key, status in self.status.items():
             kind = self.tasks[key].kind
-            if status not in ("pending", "running") or kind == "sample":
+            if status not in ("pending", "running") or get_kind(kind).in_driver:
                 continue
             spent = sum(self.durations[kind])
             if key in self.estimates:

@@ -3,7 +3,9 @@
 Only the driver process writes; workers hand their results back to it. Results are keyed by the
 content-based evaluation key and inserted with `INSERT OR IGNORE`, so recording the same result
 twice (a resumed run, a cell found by two methods) never duplicates a row. The schema carries a
-version and a list of migrations that bring an older file up to date when it is opened.
+version and a list of migrations that bring an older file up to date when it is opened (a read-only
+open migrates a copy in memory and leaves the file as it is). A task kind owns the tables it records
+into (`TaskKind.tables`); they are made on every open, so a newly registered kind finds its own.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,8 +24,18 @@ from nastransfer.study.tasks import Task
 STORE_NAME = "study.sqlite"
 STATUSES = ("pending", "running", "done", "failed", "skipped")
 
-#: MIGRATIONS[i] brings a store from schema version i to i + 1.
-MIGRATIONS: tuple[str, ...] = (
+
+def _adopt_older_records(db: sqlite3.Connection, where: str) -> None:
+    """Schema 4: every task kind's own tables, and what older schemas kept elsewhere moved into them
+    (a fidelity task's scores were JSON in `searches`)."""
+    for kind in _kinds():
+        _make_tables(db, kind.tables)
+        kind.adopt(db, where)
+
+
+#: MIGRATIONS[i] brings a store from schema version i to i + 1: SQL, or a function of the connection
+#: and the store's path.
+MIGRATIONS: tuple[str | Callable[[sqlite3.Connection, str], None], ...] = (
     """
     CREATE TABLE schema_version (version INTEGER NOT NULL);
     INSERT INTO schema_version VALUES (0);
@@ -52,6 +64,7 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE tasks ADD COLUMN node TEXT;
     """,
+    _adopt_older_records,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -76,6 +89,8 @@ class Store:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
                 self._migrate()
+            elif self.version < SCHEMA_VERSION or self._missing_kind_tables():
+                self._db = self._upgraded_copy()
         except BaseException as err:
             self._db.close()
             if isinstance(err, sqlite3.DatabaseError):
@@ -132,9 +147,31 @@ class Store:
     def _migrate(self) -> None:
         for target in range(self.version + 1, SCHEMA_VERSION + 1):
             with self.transaction() as db:
-                for statement in _statements(MIGRATIONS[target - 1]):
-                    db.execute(statement)
+                migration = MIGRATIONS[target - 1]
+                if callable(migration):
+                    migration(db, str(self.path))
+                else:
+                    for statement in _statements(migration):
+                        db.execute(statement)
                 db.execute("UPDATE schema_version SET version = ?", (target,))
+        with self.transaction() as db:
+            for kind in _kinds():
+                _make_tables(db, kind.tables)
+
+    def _missing_kind_tables(self) -> bool:
+        names = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return any(table not in names for kind in _kinds() for table in kind.tables)
+
+    def _upgraded_copy(self) -> sqlite3.Connection:
+        """The read-only file copied into memory and migrated there: readers see one schema."""
+        copy = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            self._db.backup(copy)
+        finally:
+            self._db.close()
+        self._db = copy
+        self._migrate()
+        return copy
 
     @property
     def journal_mode(self) -> str:
@@ -181,10 +218,7 @@ class Store:
         return counts
 
     def node_counts(self) -> dict[str, int]:
-        """{node: tasks it finished} over the tasks a worker ran (the driver draws the samples); none for a
-        store of schema 2 read without migrating it (a read-only `status` of an older run)."""
-        if self.version < 3:
-            return {}
+        """{node: tasks it finished} over the tasks a worker ran (tasks run in the driver name none)."""
         rows = self._db.execute(
             "SELECT node, COUNT(*) FROM tasks WHERE status = 'done' AND node IS NOT NULL "
             "GROUP BY node ORDER BY node"
@@ -283,17 +317,23 @@ class Store:
             )
             _finish(db, keys, cell=cell)
 
-    def record_proxy_scores(
-        self, key: str, result: dict[str, Any], worker: str = "", node: str | None = None
+    def record_rows(
+        self,
+        key: str,
+        table: str,
+        rows: list[dict[str, Any]],
+        cost: dict[str, Any] | None,
+        worker: str = "",
+        node: str | None = None,
     ) -> None:
-        """A fidelity task finished: its per-cell scores (kept as JSON in `searches`, keyed by the task,
-        so the schema is unchanged), its cost, the task done."""
+        """A task finished: its rows into its kind's `table` (columns named by the rows' keys), its cost,
+        the task done."""
         with self.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO searches (task_key, cell, json) VALUES (?, '', ?)",
-                (key, json.dumps(result)),
-            )
-            _insert_cost(db, key, result.get("cost"))
+            for row in rows:
+                columns = ", ".join(row)
+                marks = ", ".join("?" * len(row))
+                db.execute(f"INSERT OR IGNORE INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+            _insert_cost(db, key, cost)
             _finish(db, [key])
             db.execute("UPDATE tasks SET worker = ?, node = ? WHERE key = ?", (worker, node, key))
 
@@ -325,6 +365,18 @@ def _damaged(path: Path, err: sqlite3.DatabaseError) -> StoreError:
 
 def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
+
+
+def _kinds() -> list[Any]:
+    from nastransfer.study.kinds import kinds
+
+    return kinds()
+
+
+def _make_tables(db: sqlite3.Connection, tables: dict[str, str]) -> None:
+    for ddl in tables.values():
+        for statement in _statements(ddl):
+            db.execute(statement)
 
 
 def _insert_cost(db: sqlite3.Connection, key: str, cost: dict[str, Any] | None) -> None:

@@ -1,6 +1,6 @@
 """What a worker does with one task in this process: load its data, search or train (or look up).
 
-`study.task_runner` calls these for a task; `study.distributed_eval` calls `evaluate_here` in each
+The task kinds (`study.kinds`) call these for a task; `study.distributed_eval` calls `evaluate_here` in each
 rank of a data-parallel training. A training's result records its `world_size`.
 """
 

@@ -5,7 +5,7 @@ An executor has `slots` (how many tasks the driver keeps in flight), `submit(pay
 the data, see `study.storage_check`), `abort()` (stop running work now: Ctrl-C) and `close()`.
 The driver owns all scheduling decisions and the store; an executor only runs
 `study.task_runner.run_task` somewhere and hands back its dict.
-It also says how many processes a task's training takes (`task_nproc`), adds that to the payload
+It also asks the task's kind how many processes the task takes (`task_nproc`), adds that to the payload
 as `nproc`, and reserves the cores (and GPUs) of all of them.
 """
 
@@ -34,13 +34,8 @@ class Executor(Protocol):
 
 
 def task_nproc(config: ExecutorConfig, payload: dict[str, Any]) -> int:
-    """Processes of the payload's task: a training on a target per the nproc settings, anything else 1."""
-    if payload["kind"] != "evaluate":
-        return 1
-    setting = payload["spec"]["setting"]
-    if setting["role"] != "target" or setting["data"]["kind"] == "table":
-        return 1
-    return config.target_nproc(setting["name"])
+    """Processes of the payload's task, as its kind says (`TaskKind.nproc`)."""
+    return payload["task_kind"].nproc(payload["spec"], config)
 
 
 def make_executor(config: ExecutorConfig) -> Executor:

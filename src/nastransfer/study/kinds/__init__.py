@@ -1,0 +1,27 @@
+"""A study's task kinds: one module each, one registry (`registry`), the `TaskKind` interface (`base`).
+
+The built-in kinds register here, in plan order: `search` and `sample` produce cells, `evaluate`
+trains or looks up each produced cell in its settings, `fidelity` scores a `[fidelity]` section's
+cells with its proxies. Adding a kind is one module with a `TaskKind` subclass and `register_kind`.
+"""
+
+from nastransfer.study.kinds.base import Cell, TaskKind, Work
+from nastransfer.study.kinds.evaluate import EvaluateKind
+from nastransfer.study.kinds.fidelity import FidelityKind
+from nastransfer.study.kinds.registry import get_kind, kind_names, kinds, register_kind, unregister_kind
+from nastransfer.study.kinds.sample import SampleKind
+from nastransfer.study.kinds.search import SearchKind
+
+for _kind in (SearchKind(), SampleKind(), EvaluateKind(), FidelityKind()):
+    register_kind(_kind)
+
+__all__ = [
+    "Cell",
+    "TaskKind",
+    "Work",
+    "get_kind",
+    "kind_names",
+    "kinds",
+    "register_kind",
+    "unregister_kind",
+]
