@@ -87,10 +87,6 @@ class Registry(Generic[T]):
         """Every registered name and installed plugin's, sorted."""
         return sorted(set(self._entries) | set(self._plugin_points()))
 
-    def entries(self) -> list[T]:
-        """Every entry, each installed plugin loaded."""
-        return [self.get(name) for name in self.names()]
-
     def loaded(self) -> list[T]:
         """The entries registered so far, in registration order, without loading any plugin."""
         return list(self._entries.values())

@@ -6,7 +6,6 @@ rank of a data-parallel training. A training's result records its `world_size`.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from pathlib import Path
 from typing import Any
@@ -20,15 +19,9 @@ def make_searcher(name: str, params: dict[str, Any]):
 
 
 def searcher_factory(name: str):
-    """What builds searcher `name`, checked to be a searcher before anything is called.
-
-    The black-box searchers of benchmark tables register when `nastransfer.tabular` is imported.
-    """
+    """What builds searcher `name`, checked to be a searcher before anything is called."""
     from nastransfer import search
 
-    if name not in search.names():
-        with contextlib.suppress(ImportError):
-            import nastransfer.tabular  # noqa: F401
     return search.resolve(name)
 
 
