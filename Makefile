@@ -52,9 +52,13 @@ run: setup
 	@echo "==> running the quickstart study (configs/quickstart.toml) into $(RUN_DIR)"
 	$(BIN)/nastransfer run configs/quickstart.toml --dir $(RUN_DIR)
 
+# One test process per core (pytest-xdist). A test file that shares a module-scoped fixture runs on one
+# process, so the fixture is built once; other tests are spread one by one (tests/xdist_schedule.py).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 1)
+
 test: setup
-	@echo "==> running the tests"
-	$(BIN)/python -m pytest -q
+	@echo "==> running the tests on $(TEST_WORKERS) processes"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup
 
 lint: setup
 	$(BIN)/ruff check .

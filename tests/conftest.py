@@ -63,6 +63,17 @@ threads_per_worker = 1
 """
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """Under `--dist loadgroup`, a file that shares a module-scoped fixture runs on one worker (see
+    xdist_schedule.py); other modes are xdist's own."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist_schedule import FixtureFileScheduling
+
+    return FixtureFileScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def tiny_study():
     """The tiny DARTS study the plan and run tests share (two sources, GDAS, a target, 2 random
