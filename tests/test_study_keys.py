@@ -49,10 +49,10 @@ RECORDED = {
         "56a653fb1ff48d83364e9fa46774cc0860fcb74f4c3807dcc72251da9143b259",
         "4f10eb69255c09c693de275f0cbd513f2be385e272e3a9873a9193e411cfdd82",
     ),
-    "nb201-transfer.toml": (  # re-recorded after adding zc and zc-rea (its 56 keys kept)
-        80,
-        "f8500d57386947e1bc9893857c58471d5de8bbf36a2819d31dcb86f4021f751e",
-        "0a9fef80d175bb0b47ea24afff07dc1a5bb76743add9c6e65c32361bd4d905d4",
+    "nb201-transfer.toml": (  # re-recorded after going from 2 to 5 search seeds (its 80 keys kept)
+        152,
+        "7c4d83a732061383e661055249293575bb726a5c6d93871948c0fbc9ebf0ebbd",
+        "3be253345e1dee63631ddb51c12c6b29597ae6408d29e712f5cd4470b784c2e7",
     ),
     "quickstart.toml": (
         34,
