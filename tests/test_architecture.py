@@ -104,15 +104,7 @@ PACKAGES = sorted(
 )
 
 
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(
-            strict=True, reason="study.kinds, store, planner and cost_plan import each other: not yet broken"
-        )) if name == "study" else name
-        for name in PACKAGES
-    ] + ["top level"],
-)  # fmt: skip
+@pytest.mark.parametrize("package", [*PACKAGES, "top level"])
 def test_no_module_imports_itself_back(package):
     """Every package's modules, their `__init__`s and the top-level modules, deferred and
     type-checking imports included: no import cycle through any module of `package`."""

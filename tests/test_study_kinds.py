@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from nastransfer.cli.main import main
-from nastransfer.study.kinds import TaskKind, get_kind, kind_names, register_kind, unregister_kind
+from nastransfer.study.kinds import TaskCost, TaskKind, get_kind, kind_names, register_kind, unregister_kind
 from nastransfer.study.tasks import Task
 
 TABLE = "cell_lengths"
@@ -89,8 +89,6 @@ class CellLength(TaskKind):
         ]
 
     def price(self, task, estimator):
-        from nastransfer.study.cost_plan import TaskCost
-
         return TaskCost(task.key, task.kind, self.name, "", "", "", 0.0, producer=task.producer)
 
 

@@ -46,6 +46,7 @@ from nastransfer.study.cost_model import (
     zero_cost_call,
 )
 from nastransfer.study.kinds import get_kind
+from nastransfer.study.kinds.base import TaskCost
 from nastransfer.study.planner import plan_study
 from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task, canonical_json
@@ -62,21 +63,6 @@ class Sizes:
     search_val: int
     train: int
     test: int
-
-
-@dataclass(frozen=True)
-class TaskCost:
-    """One task's estimate: device-seconds in all, and the processes a training takes."""
-
-    key: str
-    kind: str
-    method: str
-    source: str
-    setting: str
-    protocol: str
-    device_s: float
-    nproc: int = 1
-    producer: str | None = None
 
 
 @dataclass

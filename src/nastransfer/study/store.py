@@ -367,10 +367,18 @@ def _statements(script: str) -> list[str]:
     return [part.strip() for part in script.split(";") if part.strip()]
 
 
-def _kinds() -> list[Any]:
-    from nastransfer.study.kinds import kinds
+#: What owns tables beside the core ones: the registered task kinds (`study.kinds` sets it when it is
+#: imported, which importing this package does), each with `tables` and `adopt(db, where)`.
+_table_owners: Callable[[], list[Any]] = list
 
-    return kinds()
+
+def set_table_owners(owners: Callable[[], list[Any]]) -> None:
+    global _table_owners
+    _table_owners = owners
+
+
+def _kinds() -> list[Any]:
+    return _table_owners()
 
 
 def _make_tables(db: sqlite3.Connection, tables: dict[str, str]) -> None:

@@ -5,18 +5,22 @@ trains or looks up each produced cell in its settings, `fidelity` scores a `[fid
 cells with its proxies. Adding a kind is one module with a `TaskKind` subclass and `register_kind`.
 """
 
-from nastransfer.study.kinds.base import Cell, TaskKind, Work
+from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.evaluate import EvaluateKind
 from nastransfer.study.kinds.fidelity import FidelityKind
 from nastransfer.study.kinds.registry import get_kind, kind_names, kinds, register_kind, unregister_kind
 from nastransfer.study.kinds.sample import SampleKind
 from nastransfer.study.kinds.search import SearchKind
+from nastransfer.study.store import set_table_owners
 
 for _kind in (SearchKind(), SampleKind(), EvaluateKind(), FidelityKind()):
     register_kind(_kind)
+set_table_owners(kinds)  # the store makes and migrates the registered kinds' tables
 
 __all__ = [
     "Cell",
+    "Estimator",
+    "TaskCost",
     "TaskKind",
     "Work",
     "get_kind",

@@ -13,20 +13,53 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from nastransfer.study.cost_plan import Estimator, TaskCost
     from nastransfer.study.resolved import ResolvedStudy
     from nastransfer.study.schema import ExecutorConfig
     from nastransfer.study.store import Store
 
 #: A cell as the driver hands it on: (its key, its text).
 Cell = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class TaskCost:
+    """One task's estimate in the plan: device-seconds in all, and the processes it takes."""
+
+    key: str
+    kind: str
+    method: str
+    source: str
+    setting: str
+    protocol: str
+    device_s: float
+    nproc: int = 1
+    producer: str | None = None
+
+
+class Estimator(Protocol):
+    """What a kind prices its tasks with (`cost_plan.Estimator`): the study, this machine's timings
+    (measured once per shape, cached) and the plan's notes."""
+
+    config: ResolvedStudy
+    measured: bool
+    threads: int
+    machine: str
+    cache: Any
+
+    def sizes(self, data: dict[str, Any]) -> Any: ...
+
+    def training_seconds(self, setting: dict[str, Any]) -> float: ...
+
+    def search_seconds(self, spec: dict[str, Any]) -> float: ...
+
+    def note(self, text: str) -> None: ...
 
 
 @dataclass
@@ -106,4 +139,4 @@ class TaskKind(ABC):
 
     @abstractmethod
     def price(self, task: Task, estimator: Estimator) -> TaskCost:
-        """The plan's estimate of one task (`cost_plan.TaskCost`)."""
+        """The plan's estimate of one task."""

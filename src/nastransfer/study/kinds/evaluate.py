@@ -8,12 +8,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nastransfer.study.kinds.base import Cell, TaskKind, Work
+from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.registry import get_kind
 from nastransfer.study.tasks import Task, evaluation_key
 
 if TYPE_CHECKING:
-    from nastransfer.study.cost_plan import Estimator, TaskCost
     from nastransfer.study.resolved import ResolvedStudy
     from nastransfer.study.schema import ExecutorConfig
     from nastransfer.study.store import Store
@@ -119,8 +118,6 @@ class EvaluateKind(TaskKind):
 
     def price(self, task: Task, estimator: Estimator) -> TaskCost:
         """One representative cell's training in the setting (the searched cell is not known yet)."""
-        from nastransfer.study.cost_plan import TaskCost
-
         spec = task.spec
         origin, setting = spec["origin"], spec["setting"]
         labels = (

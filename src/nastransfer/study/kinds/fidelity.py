@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 from nastransfer.study import fidelity_cost
 from nastransfer.study.fidelity_frame import DDL, TABLE, fidelity_records, legacy_rows, score_rows
 from nastransfer.study.fidelity_plan import fidelity_specs
-from nastransfer.study.kinds.base import TaskKind, Work
+from nastransfer.study.kinds.base import Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
-    from nastransfer.study.cost_plan import Estimator, TaskCost
     from nastransfer.study.resolved import ResolvedStudy
     from nastransfer.study.store import Store
 
@@ -61,8 +60,6 @@ class FidelityKind(TaskKind):
             db.execute("DELETE FROM searches WHERE task_key = ?", (key,))
 
     def price(self, task: Task, estimator: Estimator) -> TaskCost:
-        from nastransfer.study.cost_plan import TaskCost
-
         spec = task.spec
         return TaskCost(task.key, task.kind, *fidelity_cost.labels(spec), self._seconds(spec, estimator))
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nastransfer.study.kinds.base import Cell, TaskKind, Work
+from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.settings import all_source_settings, target_settings
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
-    from nastransfer.study.cost_plan import Estimator, TaskCost
     from nastransfer.study.resolved import ResolvedStudy
     from nastransfer.study.store import Store
 
@@ -55,6 +54,4 @@ class SampleKind(TaskKind):
         return cell, text
 
     def price(self, task: Task, estimator: Estimator) -> TaskCost:
-        from nastransfer.study.cost_plan import TaskCost
-
         return TaskCost(task.key, task.kind, RANDOM_METHOD, "", "", "", 0.0)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nastransfer.study.kinds.base import Cell, TaskKind, Work
+from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.settings import source_settings, target_settings
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
-    from nastransfer.study.cost_plan import Estimator, TaskCost
     from nastransfer.study.resolved import ResolvedStudy
     from nastransfer.study.store import Store
 
@@ -68,8 +67,6 @@ class SearchKind(TaskKind):
         return cell, text
 
     def price(self, task: Task, estimator: Estimator) -> TaskCost:
-        from nastransfer.study.cost_plan import TaskCost
-
         spec = task.spec
         body = {k: v for k, v in spec.items() if k not in ("seed", "kind", "producer")}
         seconds = estimator.search_seconds(body)
