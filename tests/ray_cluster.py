@@ -1,7 +1,8 @@
 """A real Ray cluster of several nodes on this machine, started the way a user starts one.
 
 Every node is a `ray start` (the head with `--head`, the others with `--address`), one CPU each,
-with its own ports and a temp dir under the test's folder, and token authentication on
+with its own ports and a short temp dir of its own under /tmp (Ray's socket paths must fit 107 bytes,
+which a test's nested folder may not), and token authentication on
 (`RAY_AUTH_MODE=token` and a fresh token in `RAY_AUTH_TOKEN`, as every node and driver of a real
 cluster need). All of it runs inside a network namespace that holds nothing but loopback: Ray
 advertises 127.0.0.1 there (outside one, `ray start` replaces a given 127.0.0.1 by the machine's
@@ -19,10 +20,12 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +67,7 @@ class Cluster:
     port: int = field(default_factory=_free_port)
     nodes: list[Node] = field(default_factory=list)
     holder: subprocess.Popen | None = None
+    ray_temp: Path | None = None
 
     @property
     def address(self) -> str:
@@ -88,6 +92,7 @@ class Cluster:
     def start(self, workers: int = 1) -> Cluster:
         """The namespace, the head and `workers` more nodes, one CPU each."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self.ray_temp = Path(tempfile.mkdtemp(prefix="ray-", dir="/tmp"))
         self.holder = subprocess.Popen(
             ["unshare", "--net", "--", "sh", "-c", "ip link set lo up && echo up && exec sleep infinity"],
             stdout=subprocess.PIPE,
@@ -134,7 +139,7 @@ class Cluster:
             "--num-cpus",
             "1",
             "--temp-dir",
-            str(self.root / "ray"),
+            str(self.ray_temp),
             "--disable-usage-stats",
         ]
         with log.open("w") as out:
@@ -183,6 +188,8 @@ class Cluster:
         self.holder.wait(timeout=10)
         left = [p for n in self.nodes for p in n.pids()] + _in_namespace(namespace)
         self.holder = None
+        if self.ray_temp is not None:
+            shutil.rmtree(self.ray_temp, ignore_errors=True)
         if left:
             raise RuntimeError(f"processes left behind by the test cluster: {left}")
 
