@@ -165,12 +165,14 @@ def snapshot(root: Path) -> dict[str, str]:
 
 
 def expect_refused(scratch: Path, capsys, argv: list[str], *, contains: str = "") -> str:
-    """Exit 2, one line on stderr naming the problem, no traceback, nothing written under scratch."""
+    """Exit 2, one line on stderr naming the problem and nothing on stdout (so a run refuses before
+    it prints its plan), no traceback, nothing written under scratch."""
     capsys.readouterr()
     before = snapshot(scratch)
     code = main([a.replace("@S", str(scratch)) for a in argv])
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2, (code, err)
+    assert out == "", f"printed before refusing: {out!r}"
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert contains.replace("@S", str(scratch)) in err, err
     after = snapshot(scratch)
@@ -781,6 +783,16 @@ def test_second_run_on_a_locked_directory_refuses(scratch, capsys):
         expect_refused(
             scratch, capsys, ["run", "@S/study.toml", "--dir", "@S/run"], contains="another `nastransfer run`"
         )
+
+
+def test_a_directory_holding_another_study_is_refused_before_the_plan(scratch, capsys):
+    from nastransfer.study import plan_study
+    from nastransfer.study.runner import prepare_run_dir, resolved_config
+
+    other = load_study(write_study(scratch, {**BASE, "name": "other"}, name="other.toml"))
+    prepare_run_dir(resolved_config(other), scratch / "run", len(plan_study(other)))
+    argv = ["run", "@S/study.toml", "--dir", "@S/run"]
+    expect_refused(scratch, capsys, argv, contains="holds another study")
 
 
 def test_kill_9_frees_the_lock(scratch):

@@ -42,7 +42,7 @@ def run(
     from nastransfer.cli import check_output_folder
     from nastransfer.study import load_study, run_study
     from nastransfer.study.cost_plan import estimate_study
-    from nastransfer.study.runner import check_run_dir
+    from nastransfer.study.runner import check_before_run
     from nastransfer.study.schema import ExecutorConfig
 
     config = load_study(study)
@@ -55,11 +55,10 @@ def run(
             ExecutorConfig.model_validate({**config.executor.model_dump(), **changes})
         )
     run_dir = dir or Path("runs") / config.name
-    check_output_folder(run_dir, "--dir")  # an unwritable or damaged run directory is named before
-    check_run_dir(run_dir)  # the plan is measured
+    check_output_folder(run_dir, "--dir")  # every refusal that needs no measurement comes before
+    check_before_run(config, run_dir, str(study))  # the plan, which may time network steps
     console = Console()
     estimate = estimate_study(config)
-    console.print(summary_line(estimate), markup=False, highlight=False)
     limit = max_hours if max_hours is not None else config.executor.max_hours
     needed = estimate.device_s / 3600
     if limit is not None and needed > limit and not force:
@@ -68,6 +67,7 @@ def run(
             f"{where}: the plan needs {_hours(needed)} device-hours, more than {limit:g}; "
             "shrink the study or pass --force"
         )
+    console.print(summary_line(estimate), markup=False, highlight=False)
     view = _LiveView(console)
     try:
         with view:

@@ -37,3 +37,11 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def check_unlocked(run_dir: Path) -> None:
+    """Raise the StoreError `run_lock` would if another process holds the lock now; creates nothing,
+    so a run can refuse a busy directory before it spends time planning."""
+    if (run_dir / LOCK_NAME).exists():
+        with run_lock(run_dir):
+            pass

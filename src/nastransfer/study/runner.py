@@ -23,7 +23,7 @@ from nastransfer.runtime import atomic_write_bytes
 from nastransfer.study.cost_plan import CostPlan, device_total_text
 from nastransfer.study.executors import Executor, make_executor
 from nastransfer.study.kinds import Cell, TaskKind, Work, get_kind
-from nastransfer.study.lock import run_lock
+from nastransfer.study.lock import check_unlocked, run_lock
 from nastransfer.study.planner import plan_study
 from nastransfer.study.preflight import check_data
 from nastransfer.study.resolved import ResolvedStudy
@@ -83,8 +83,7 @@ def run_study(
     run_dir = Path(run_dir)
     tasks = plan_study(study)
     resolved = resolved_config(study)
-    check_data(study, where or f"study {study.name!r}")
-    check_run_dir(run_dir)
+    check_before_run(study, run_dir, where)
     executor = executor or make_executor(study.executor)  # a bad executor setting fails before any file
     created = not run_dir.exists()
     try:
@@ -109,6 +108,17 @@ def run_study(
     finally:
         executor.close()
     return RunSummary(run_dir, counts, [row["key"] for row in failed], _cause(failed))
+
+
+def check_before_run(study: ResolvedStudy, run_dir: Path, where: str | None = None) -> None:
+    """Every refusal that needs no measurement, so `run` refuses before it plans: the run directory
+    (`check_run_dir`), another study in it, another run holding it, then the study's data (`where`,
+    e.g. the study file, starts each data error)."""
+    check_run_dir(run_dir)
+    if (run_dir / RESOLVED_NAME).exists():
+        _check_same_study(resolved_config(study), run_dir, len(plan_study(study)))
+    check_unlocked(run_dir)
+    check_data(study, where or f"study {study.name!r}")
 
 
 def check_run_dir(run_dir: Path) -> None:
@@ -173,14 +183,20 @@ def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> No
     resolved = {**resolved, "tasks": n_tasks}
     path = run_dir / RESOLVED_NAME
     if path.exists():
-        previous = _read_resolved(path)
-        if identity(previous) != identity(resolved):
-            raise ConfigError(
-                f"{run_dir}: holds another study ({previous['config'].get('name')!r} with other settings); "
-                "use another --dir"
-            )
+        _check_same_study(resolved, run_dir, n_tasks)
     run_dir.mkdir(parents=True, exist_ok=True)
     _write_json(path, resolved)
+
+
+def _check_same_study(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> None:
+    """The run directory's resolved config is this study's, else a ConfigError: resuming another
+    study's store would mix two studies' results."""
+    previous = _read_resolved(run_dir / RESOLVED_NAME)
+    if identity(previous) != identity({**resolved, "tasks": n_tasks}):
+        raise ConfigError(
+            f"{run_dir}: holds another study ({previous['config'].get('name')!r} with other settings); "
+            "use another --dir"
+        )
 
 
 def _write_json(path: Path, value: dict[str, Any]) -> None:
