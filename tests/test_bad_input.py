@@ -489,6 +489,15 @@ def _future_store(run: Path) -> None:
     db.close()
 
 
+def _foreign_store(run: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        (run / (STORE_NAME + suffix)).unlink(missing_ok=True)
+    db = sqlite3.connect(run / STORE_NAME)
+    with db:
+        db.execute("CREATE TABLE notes (x TEXT)")
+    db.close()
+
+
 def _garbage_resolved(run: Path) -> None:
     (run / RESOLVED_NAME).write_text("{ not json")
 
@@ -501,6 +510,7 @@ STORE_DAMAGE = {
     "garbage sqlite": (_garbage_store, STORE_NAME),
     "truncated sqlite": (_truncated_store, STORE_NAME),
     "future schema": (_future_store, "newer nastransfer"),
+    "another program's sqlite": (_foreign_store, "not a study store"),
     "garbage resolved json": (_garbage_resolved, RESOLVED_NAME),
     "resolved json of another shape": (_wrong_resolved, RESOLVED_NAME),
 }

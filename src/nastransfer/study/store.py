@@ -99,10 +99,14 @@ class Store:
         self._db.row_factory = sqlite3.Row
 
     def _check(self) -> None:
-        """A damaged file or one from a newer nastransfer is refused before anything reads or writes it."""
+        """A damaged file, another program's database or one from a newer nastransfer is refused before
+        anything reads or writes it."""
         problem = self._db.execute("PRAGMA quick_check").fetchone()[0]
         if problem != "ok":
             raise sqlite3.DatabaseError(problem)
+        if self.version == 0 and self._db.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+            # every store nastransfer writes has a schema_version table from its first migration
+            raise sqlite3.DatabaseError("it holds tables but no schema version")
         if self.version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: written by a newer nastransfer (schema {self.version}; this one reads up "
