@@ -83,7 +83,8 @@ def run_study(
     run_dir = Path(run_dir)
     tasks = plan_study(study)
     resolved = resolved_config(study)
-    check_before_run(study, run_dir, where)
+    check_data(study, where or f"study {study.name!r}")
+    check_run_dir(run_dir)  # another study or a held lock is refused under the lock, below
     executor = executor or make_executor(study.executor)  # a bad executor setting fails before any file
     created = not run_dir.exists()
     try:
