@@ -10,6 +10,7 @@ import pytest
 from nastransfer import data, predictors, search, spaces, tabular, train
 from nastransfer.errors import ConfigError, DatasetError, NastransferError
 from nastransfer.registry import Registry
+from nastransfer.study.kinds import KINDS
 
 EVERY_REGISTRY = {
     "searchers": search.SEARCHERS,
@@ -18,6 +19,7 @@ EVERY_REGISTRY = {
     "datasets": data.DATASETS,
     "table families": tabular.TABLE_FAMILIES,
     "protocols": train.PROTOCOLS,
+    "task kinds": KINDS,
 }
 
 

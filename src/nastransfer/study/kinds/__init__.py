@@ -2,13 +2,14 @@
 
 The built-in kinds register here, in plan order: `search` and `sample` produce cells, `evaluate`
 trains or looks up each produced cell in its settings, `fidelity` scores a `[fidelity]` section's
-cells with its proxies. Adding a kind is one module with a `TaskKind` subclass and `register_kind`.
+cells with its proxies. Adding a kind is one module with a `TaskKind` subclass and
+`register_kind` (into `KINDS`).
 """
 
 from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.evaluate import EvaluateKind
 from nastransfer.study.kinds.fidelity import FidelityKind
-from nastransfer.study.kinds.registry import get_kind, kind_names, kinds, register_kind, unregister_kind
+from nastransfer.study.kinds.registry import KINDS, get_kind, kind_names, kinds, register_kind
 from nastransfer.study.kinds.sample import SampleKind
 from nastransfer.study.kinds.search import SearchKind
 from nastransfer.study.store import set_table_owners
@@ -18,6 +19,7 @@ for _kind in (SearchKind(), SampleKind(), EvaluateKind(), FidelityKind()):
 set_table_owners(kinds)  # the store makes and migrates the registered kinds' tables
 
 __all__ = [
+    "KINDS",
     "Cell",
     "Estimator",
     "TaskCost",
@@ -27,5 +29,4 @@ __all__ = [
     "kind_names",
     "kinds",
     "register_kind",
-    "unregister_kind",
 ]

@@ -1,35 +1,29 @@
-"""The registry of task kinds, in registration order: the planner expands them in this order (a kind
-sees the tasks of those before it) and `status` lists them so."""
+"""The registry of task kinds (`KINDS`, a `nastransfer.registry.Registry` like every extension point's),
+kept in registration order: the planner expands the kinds in this order (a kind sees the tasks of those
+before it) and `status` lists them so."""
 
 from __future__ import annotations
 
+from nastransfer.errors import ConfigError
+from nastransfer.registry import Registry
 from nastransfer.study.kinds.base import TaskKind
 
-_KINDS: dict[str, TaskKind] = {}
+KINDS: Registry[TaskKind] = Registry("task kind", ConfigError)
 
 
 def register_kind(kind: TaskKind) -> TaskKind:
-    """Add `kind`; a name already taken is a ValueError."""
-    if kind.name in _KINDS:
-        raise ValueError(f"task kind {kind.name!r} is already registered")
-    _KINDS[kind.name] = kind
-    return kind
-
-
-def unregister_kind(name: str) -> None:
-    _KINDS.pop(name, None)
+    """Add `kind` under its `name`; a taken name is refused (`KINDS.remove(name)` is a test's teardown)."""
+    return KINDS.add(kind.name, kind)
 
 
 def get_kind(name: str) -> TaskKind:
-    try:
-        return _KINDS[name]
-    except KeyError:
-        raise ValueError(f"unknown task kind {name!r} (registered: {', '.join(_KINDS)})") from None
+    return KINDS.get(name)
 
 
 def kinds() -> list[TaskKind]:
-    return list(_KINDS.values())
+    """The registered kinds in registration order (the plan's order)."""
+    return KINDS.loaded()
 
 
 def kind_names() -> list[str]:
-    return list(_KINDS)
+    return [kind.name for kind in KINDS.loaded()]
