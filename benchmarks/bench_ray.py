@@ -23,8 +23,8 @@ from rich.console import Console
 from rich.table import Table
 
 from nastransfer.study import load_study, run_study
+from nastransfer.study.config.schema import ExecutorConfig
 from nastransfer.study.executors import make_executor
-from nastransfer.study.schema import ExecutorConfig
 
 STUDY = """
 name = "bench-ray"

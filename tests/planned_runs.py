@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from nastransfer.study import Store, Task, evaluation_key, plan_study
+from nastransfer.study.config.resolved import ResolvedStudy
 from nastransfer.study.kinds import Work, get_kind
-from nastransfer.study.resolved import ResolvedStudy
 
 _BASE = {"source": 80.0, "target": 70.0}
 

@@ -27,8 +27,8 @@ import pytest
 
 from nastransfer.cli.main import main
 from nastransfer.study import load_study
+from nastransfer.study.config.preflight import check_data
 from nastransfer.study.lock import run_lock
-from nastransfer.study.preflight import check_data
 from nastransfer.study.runner import RESOLVED_NAME
 from nastransfer.study.store import STORE_NAME, Store
 

@@ -15,7 +15,7 @@ import pytest
 from nastransfer import study
 from nastransfer.cli.report import report_run
 from nastransfer.study import parse_study, resolve
-from nastransfer.study.validation import load_config
+from nastransfer.study.config.validation import load_config
 from planned_runs import fill_run
 
 CONFIGS = Path(__file__).parent.parent / "configs"

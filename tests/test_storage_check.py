@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nastransfer.study import load_study
-from nastransfer.study.storage_check import TOKEN_NAME, datasets_read, look, token_in
+from nastransfer.study.config.storage_check import TOKEN_NAME, datasets_read, look, token_in
 
 
 def test_a_study_reads_its_sources_targets_and_the_datasets_its_proxies_view(tmp_path, tiny_study):

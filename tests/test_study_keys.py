@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from nastransfer.study import plan_study, resolve
+from nastransfer.study.config.validation import load_config
 from nastransfer.study.runner import identity, resolved_config
-from nastransfer.study.validation import load_config
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 

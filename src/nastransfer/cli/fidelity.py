@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def check_sources(sources: list[str]) -> None:
     """Every --source is a dataset whose files are on this machine: found before any cell is scored."""
-    from nastransfer.study.checks import check_dataset
+    from nastransfer.study.config.checks import check_dataset
 
     for name in sources:
         try:

@@ -41,9 +41,9 @@ def run(
     """Run a study (or resume it in the same --dir): its cost plan first, the report's path at the end."""
     from nastransfer.cli import check_output_folder
     from nastransfer.study import load_study, run_study
+    from nastransfer.study.config.schema import ExecutorConfig
     from nastransfer.study.cost_plan import estimate_study
     from nastransfer.study.runner import check_before_run
-    from nastransfer.study.schema import ExecutorConfig
 
     config = load_study(study)
     given = {"kind": executor, "address": address, "workers": workers}

@@ -24,7 +24,7 @@ from nastransfer.proxies.zero_cost import ZeroCostSetup, proxy_scores
 from nastransfer.runtime import Cost, CostMeter
 from nastransfer.spaces import get_space
 
-#: The proxy kinds: a study's `[[fidelity.proxies]]` kinds (`study.fidelity_config`) are these.
+#: The proxy kinds: a study's `[[fidelity.proxies]]` kinds (`study.config.fidelity`) are these.
 ZERO_COST, TRAIN, SUPERNET, TABLE = "zero-cost", "train", "supernet", "table"
 KINDS = (ZERO_COST, TRAIN, SUPERNET, TABLE)
 SPLIT_SEED = 0

@@ -4,14 +4,14 @@
 `load(run_dir)` gives the results frame the analysis reads; `export(run_dir, file)` writes it out.
 """
 
+from nastransfer.study.config.resolved import ResolvedStudy, resolve
+from nastransfer.study.config.schema import StudyConfig
+from nastransfer.study.config.validation import load_config, load_study, parse_config, parse_study
 from nastransfer.study.frame import COLUMNS, export, load
 from nastransfer.study.planner import plan_study
-from nastransfer.study.resolved import ResolvedStudy, resolve
 from nastransfer.study.runner import RunSummary, Snapshot, run_study, study_name
-from nastransfer.study.schema import StudyConfig
 from nastransfer.study.store import SCHEMA_VERSION, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, evaluation_key
-from nastransfer.study.validation import load_config, load_study, parse_config, parse_study
 
 __all__ = [
     "COLUMNS",

@@ -21,6 +21,7 @@ from typing import Any
 
 from nastransfer.data import published_size
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.study.config.resolved import ResolvedStudy
 from nastransfer.study.cost_model import (
     GPU_SEARCH_FLOPS,
     STEP_BLANK,
@@ -48,7 +49,6 @@ from nastransfer.study.cost_model import (
 from nastransfer.study.kinds import get_kind
 from nastransfer.study.kinds.base import TaskCost
 from nastransfer.study.planner import plan_study
-from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task, canonical_json
 
 PLAN_NAME = "plan.json"

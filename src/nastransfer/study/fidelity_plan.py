@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nastransfer.study.fidelity_config import SUPERNET, TABLE, TRAIN, ZERO_COST, FidelityProxyConfig
+from nastransfer.study.config.fidelity import SUPERNET, TABLE, TRAIN, ZERO_COST, FidelityProxyConfig
 
 if TYPE_CHECKING:
-    from nastransfer.study.resolved import ResolvedStudy
+    from nastransfer.study.config.resolved import ResolvedStudy
 
 
 def proxy_specs(proxy: FidelityProxyConfig, source: dict[str, Any] | None) -> list[dict[str, Any]]:

@@ -9,8 +9,8 @@ section's proxies scoring its cells).
 
 from __future__ import annotations
 
+from nastransfer.study.config.resolved import ResolvedStudy
 from nastransfer.study.kinds import kinds
-from nastransfer.study.resolved import ResolvedStudy
 from nastransfer.study.tasks import Task
 
 

@@ -2,7 +2,7 @@
 
 An executor has `slots` (how many tasks the driver keeps in flight), `submit(payload) -> Future`,
 `check_storage(needs)` (before any task: every machine it runs tasks on sees the run directory and
-the data, see `study.storage_check`), `abort()` (stop running work now: Ctrl-C) and `close()`.
+the data, see `study.config.storage_check`), `abort()` (stop running work now: Ctrl-C) and `close()`.
 The driver owns all scheduling decisions and the store; an executor only runs
 `study.task_runner.run_task` somewhere and hands back its dict.
 It also asks the task's kind how many processes the task takes (`task_nproc`), adds that to the payload
@@ -15,9 +15,9 @@ import functools
 from concurrent.futures import Future
 from typing import Any, Protocol
 
+from nastransfer.study.config.schema import ExecutorConfig
+from nastransfer.study.config.storage_check import StorageNeeds
 from nastransfer.study.executors.processes import cpu_count
-from nastransfer.study.schema import ExecutorConfig
-from nastransfer.study.storage_check import StorageNeeds
 
 
 class Executor(Protocol):

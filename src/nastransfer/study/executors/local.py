@@ -25,8 +25,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from nastransfer.study.config.storage_check import StorageNeeds
 from nastransfer.study.executors.processes import one_process
-from nastransfer.study.storage_check import StorageNeeds
 from nastransfer.study.task_runner import run_task
 
 

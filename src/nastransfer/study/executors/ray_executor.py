@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from nastransfer.errors import ConfigError
+from nastransfer.study.config.storage_check import StorageNeeds, look, node_name
 from nastransfer.study.executors.processes import cpu_count, one_process
-from nastransfer.study.storage_check import StorageNeeds, look, node_name
 from nastransfer.study.task_runner import run_task
 
 #: Seconds to wait for a cluster's address to accept a connection, then for Ray's handshake after.

@@ -20,8 +20,8 @@ from nastransfer.study.tasks import Task
 if TYPE_CHECKING:
     import sqlite3
 
-    from nastransfer.study.resolved import ResolvedStudy
-    from nastransfer.study.schema import ExecutorConfig
+    from nastransfer.study.config.resolved import ResolvedStudy
+    from nastransfer.study.config.schema import ExecutorConfig
     from nastransfer.study.store import Store
 
 #: A cell as the driver hands it on: (its key, its text).

@@ -13,8 +13,8 @@ from nastransfer.study.kinds.registry import get_kind
 from nastransfer.study.tasks import Task, evaluation_key
 
 if TYPE_CHECKING:
-    from nastransfer.study.resolved import ResolvedStudy
-    from nastransfer.study.schema import ExecutorConfig
+    from nastransfer.study.config.resolved import ResolvedStudy
+    from nastransfer.study.config.schema import ExecutorConfig
     from nastransfer.study.store import Store
 
 _ROWS = """

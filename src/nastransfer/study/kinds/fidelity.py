@@ -16,7 +16,7 @@ from nastransfer.study.kinds.base import Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
-    from nastransfer.study.resolved import ResolvedStudy
+    from nastransfer.study.config.resolved import ResolvedStudy
     from nastransfer.study.store import Store
 
 

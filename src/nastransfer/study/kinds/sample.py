@@ -11,7 +11,7 @@ from nastransfer.study.kinds.settings import all_source_settings, target_setting
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
-    from nastransfer.study.resolved import ResolvedStudy
+    from nastransfer.study.config.resolved import ResolvedStudy
     from nastransfer.study.store import Store
 
 RANDOM_METHOD = "random"

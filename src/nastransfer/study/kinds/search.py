@@ -11,7 +11,7 @@ from nastransfer.study.kinds.settings import source_settings, target_settings
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
-    from nastransfer.study.resolved import ResolvedStudy
+    from nastransfer.study.config.resolved import ResolvedStudy
     from nastransfer.study.store import Store
 
 

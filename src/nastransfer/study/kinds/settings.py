@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nastransfer.study.resolved import ResolvedSetting, ResolvedSource, ResolvedStudy
+from nastransfer.study.config.resolved import ResolvedSetting, ResolvedSource, ResolvedStudy
 
 
 def source_settings(study: ResolvedStudy, source: ResolvedSource) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 """The study's checks against the packages that own each reference: datasets against the data
 readers, tables against `tabular`, protocols and overrides against `train`.
 
-They live apart from `study.validation` so that every section's validation (the main study's and
+They live apart from `study.config.validation` so that every section's validation (the main study's and
 `[fidelity]`'s) calls the same checks without the two modules importing each other. Each raises a
 one-line `ConfigError` whose `where` is the file and `field` the key path.
 """

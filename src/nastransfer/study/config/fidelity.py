@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_valid
 
 from nastransfer.errors import ConfigError
 from nastransfer.proxies.task import SUPERNET, TABLE, TRAIN, ZERO_COST
-from nastransfer.study.checks import check_protocol, check_table, fail
+from nastransfer.study.config.checks import check_protocol, check_table, fail
 
 #: What each proxy kind reads besides `kind`, `source` and `cells`: any other field given is refused.
 KIND_FIELDS = {

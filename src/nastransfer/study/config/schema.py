@@ -2,8 +2,8 @@
 
 Pydantic models only, importing no other nastransfer package (but `[fidelity]`'s section), so that
 the shape of a study is read in one place. What a field means to another package (a method's
-params, a protocol's overrides, a dataset's files) is checked in `study.validation`; what the
-study will run with (budgets, protocols, data specs) is worked out once in `study.resolved`.
+params, a protocol's overrides, a dataset's files) is checked in `study.config.validation`; what the
+study will run with (budgets, protocols, data specs) is worked out once in `study.config.resolved`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from nastransfer.study.fidelity_config import FidelityConfig
+from nastransfer.study.config.fidelity import FidelityConfig
 
 MAX_NAME = 100  # names become directory and figure file names
 MAX_RANDOM = 100_000  # random-baseline cells: each is a task row and a training per setting

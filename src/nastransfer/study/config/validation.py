@@ -6,7 +6,7 @@ owning package's own check: search methods and their params against the search r
 against the data readers (a missing dataset is found here, before any run directory exists),
 tables against `tabular`, override fields against `train.Protocol`, `[fidelity]` against its
 section's check. What needs the resolved values (a method's `Searcher.check` of its budget, batch
-sizes against data-parallel processes) is `check_resolved`, run after `study.resolved.resolve`.
+sizes against data-parallel processes) is `check_resolved`, run after `study.config.resolved.resolve`.
 `load_study(path)`, what the CLI calls, runs them all and returns the `ResolvedStudy`. Every
 problem is a one-line `ConfigError` whose `field` is the key path (`methods[2].name`).
 """
@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from nastransfer.errors import ConfigError, NastransferError
-from nastransfer.study.checks import (
+from nastransfer.study.config.checks import (
     check_dataset,
     check_override_fields,
     check_protocol,
     check_table,
     fail,
 )
-from nastransfer.study.fidelity_config import check_fidelity
-from nastransfer.study.resolved import ResolvedStudy, resolve
-from nastransfer.study.schema import MethodConfig, StudyConfig
+from nastransfer.study.config.fidelity import check_fidelity
+from nastransfer.study.config.resolved import ResolvedStudy, resolve
+from nastransfer.study.config.schema import MethodConfig, StudyConfig
 
 if TYPE_CHECKING:
     from nastransfer.search import Searcher

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nastransfer.errors import DatasetError
-from nastransfer.study.resolved import ResolvedStudy
+from nastransfer.study.config.resolved import ResolvedStudy
 
 TOKEN_NAME = ".storage-check"
 

@@ -7,7 +7,7 @@ and the `Protocol` they give, and the data spec of every source, proxy set and t
 the runner, the preflight data checks and the cost plan read this object; none of them resolves a
 budget or a protocol again, and the workers receive what it holds in their task specs.
 
-`study.validation.load_study(path)` is the one entry: read, validate, resolve (here), then check
+`study.config.validation.load_study(path)` is the one entry: read, validate, resolve (here), then check
 what needs the resolved values.
 """
 
@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from nastransfer.errors import ConfigError
-from nastransfer.study.checks import check_protocol, space_table
-from nastransfer.study.schema import ExecutorConfig, SourceConfig, StudyConfig, TargetConfig
+from nastransfer.study.config.checks import check_protocol, space_table
+from nastransfer.study.config.schema import ExecutorConfig, SourceConfig, StudyConfig, TargetConfig
 
 if TYPE_CHECKING:
-    from nastransfer.study.fidelity_config import FidelityConfig
+    from nastransfer.study.config.fidelity import FidelityConfig
     from nastransfer.train import Protocol
 
 #: The protocol name of a table look-up (tables hold results: nothing is trained).

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from nastransfer.errors import ConfigError, NastransferError
-from nastransfer.study.resolved import ResolvedSetting, ResolvedStudy
+from nastransfer.study.config.resolved import ResolvedSetting, ResolvedStudy
 from nastransfer.study.tasks import canonical_json
 
 
