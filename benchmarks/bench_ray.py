@@ -24,7 +24,7 @@ from rich.table import Table
 
 from nastransfer.study import load_study, run_study
 from nastransfer.study.config.schema import ExecutorConfig
-from nastransfer.study.executors import make_executor
+from nastransfer.study.worker.executors import make_executor
 
 STUDY = """
 name = "bench-ray"

@@ -289,7 +289,7 @@ def test_imagefolder_train_val_layout(tmp_path):
 def test_study_data_spec_of_an_imagefolder_with_a_name_option(tmp_path):
     """A study's image-folder source or target with `options = { name = ... }` (the GPU configs')."""
     from nastransfer.study.tasks import canonical_json
-    from nastransfer.study.work import load_data
+    from nastransfer.study.worker.body import load_data
 
     write_folder(tmp_path / "in" / "train", counts=(2, 2, 1))
     write_folder(tmp_path / "in" / "val", counts=(1, 1, 1))

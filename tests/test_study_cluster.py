@@ -23,7 +23,7 @@ import pytest
 from nastransfer.cli.main import main
 from nastransfer.results_columns import COST_COLUMNS
 from nastransfer.study import load
-from nastransfer.study.task_runner import ATTEMPT_NAME
+from nastransfer.study.worker.entry import ATTEMPT_NAME
 from ray_cluster import Cluster, Node, can_make_namespaces
 
 pytestmark = [

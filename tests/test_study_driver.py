@@ -159,7 +159,7 @@ def test_ctrl_c_leaves_unfinished_tasks_pending(tmp_path):
 def test_an_aborted_executor_starts_no_fresh_workers():
     """abort() kills the workers, which breaks the pool: a task the queue thread was just handing
     over must not start a new pool, whose workers would keep a Ctrl-C'd driver alive."""
-    from nastransfer.study.executors.local import LocalExecutor
+    from nastransfer.study.worker.executors.local import LocalExecutor
 
     executor = LocalExecutor(workers=1, threads=1)
     executor.abort()

@@ -179,7 +179,7 @@ def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers
     from nastransfer.nets import count_flops
     from nastransfer.search import published_budget
     from nastransfer.study.cost_model import _ShapeOnly, search_macs
-    from nastransfer.study.work import make_searcher
+    from nastransfer.study.worker.body import make_searcher
 
     method = make_searcher(searcher, {})
     budget = published_budget(searcher).replace(channels=4, layers=layers, image_size=None)

@@ -134,7 +134,7 @@ def default_device(config: ResolvedStudy) -> str:
 
 def slots_and_threads(config: ResolvedStudy, workers: int | None = None) -> tuple[int, int]:
     """Tasks at once and torch threads per task, as `make_executor` would choose them locally."""
-    from nastransfer.study.executors import cpu_count
+    from nastransfer.study.worker.executors import cpu_count
 
     threads_given = config.executor.threads_per_worker
     slots = workers or config.executor.workers or max(1, cpu_count() // (threads_given or 1))
@@ -158,7 +158,7 @@ def estimate_study(
     estimator = Estimator(config, device, measured, threads, cache or TimingCache())
     study_tasks = plan_study(config)
     if device == "cpu" or not measured:  # measurements made on this machine's CPU
-        from nastransfer.study.executors import cpu_count
+        from nastransfer.study.worker.executors import cpu_count
 
         # Timings with the study's workers at once; multiply-add counts on every core.
         measure_missing(estimator, study_tasks, slots if measured else cpu_count())
@@ -309,7 +309,7 @@ class Estimator:
         from nastransfer.search import Budget
         from nastransfer.search.gradient import GradientSearcher
         from nastransfer.search.zero_cost import ZeroCostSearcher
-        from nastransfer.study.work import make_searcher
+        from nastransfer.study.worker.body import make_searcher
 
         if spec["data"]["kind"] == "table":
             return 0.0
@@ -486,7 +486,7 @@ def _proxy_sizes(base: Sizes, data: dict[str, Any]) -> Sizes:
 def _read_sizes(data: dict[str, Any]) -> Sizes | None:
     """Sizes of a dataset (or proxy) that is on this machine; None when it is not."""
     from nastransfer.data import paper_splits
-    from nastransfer.study.work import load_data
+    from nastransfer.study.worker.body import load_data
 
     if not _on_this_machine(data):
         return None

@@ -42,7 +42,7 @@ def zero_cost_per_cell(spec: dict[str, Any], threads: int) -> dict[str, float]:
     from nastransfer.spaces import get_space
     from nastransfer.study.cost_model import torch_threads
     from nastransfer.study.tasks import canonical_json
-    from nastransfer.study.work import load_data
+    from nastransfer.study.worker.body import load_data
 
     proxy = spec["proxy"]
     table = target_table(spec["target"], spec["space"])

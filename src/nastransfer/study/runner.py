@@ -25,13 +25,13 @@ from nastransfer.study.config.resolved import ResolvedStudy
 from nastransfer.study.config.schema import StudyConfig
 from nastransfer.study.config.storage_check import datasets_read, token_in
 from nastransfer.study.cost_plan import CostPlan, device_total_text
-from nastransfer.study.executors import Executor, make_executor
 from nastransfer.study.kinds import Cell, TaskKind, Work, get_kind
 from nastransfer.study.lock import check_unlocked, run_lock
 from nastransfer.study.planner import plan_study
 from nastransfer.study.run_files import COST_NAME, PLAN_NAME, RESOLVED_NAME, check_written_files
 from nastransfer.study.store import STORE_NAME, Store
 from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json
+from nastransfer.study.worker.executors import Executor, make_executor
 
 
 @dataclass

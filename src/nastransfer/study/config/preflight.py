@@ -45,7 +45,7 @@ def check_data(study: ResolvedStudy, where: str) -> None:
 
 
 def _load(spec: dict[str, Any], where: str, path: str) -> Any:
-    from nastransfer.study.work import load_data
+    from nastransfer.study.worker.body import load_data
 
     try:
         return load_data(canonical_json(spec))

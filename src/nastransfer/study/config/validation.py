@@ -170,7 +170,7 @@ def check_resolved(study: ResolvedStudy, where: str) -> None:
 
 def check_method(method: MethodConfig, where: str, path: str) -> Searcher:
     """The searcher exists (registry, plugin or module:Class) and accepts the method's params."""
-    from nastransfer.study.work import searcher_factory
+    from nastransfer.study.worker.body import searcher_factory
 
     try:
         factory = searcher_factory(method.name)

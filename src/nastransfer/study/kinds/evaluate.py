@@ -47,7 +47,7 @@ class EvaluateKind(TaskKind):
         return tasks
 
     def work_key(self, task: Task, cell: Cell | None) -> str:
-        from nastransfer.study.work import network_key
+        from nastransfer.study.worker.body import network_key
 
         assert cell is not None
         spec = task.spec
@@ -63,8 +63,8 @@ class EvaluateKind(TaskKind):
 
     def run(self, payload: dict[str, Any], workdir: Path | None) -> dict[str, Any]:
         """In this process, or (a training of `nproc` > 1) in a child torchrun (`distributed_eval`)."""
-        from nastransfer.study.distributed_eval import run_data_parallel
-        from nastransfer.study.work import evaluate_here
+        from nastransfer.study.worker.body import evaluate_here
+        from nastransfer.study.worker.distributed_eval import run_data_parallel
 
         assert workdir is not None
         spec, text = payload["spec"], payload.get("genotype")

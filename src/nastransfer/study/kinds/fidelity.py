@@ -30,7 +30,7 @@ class FidelityKind(TaskKind):
     def run(self, payload: dict[str, Any], workdir: Path | None) -> dict[str, Any]:
         from nastransfer.proxies.task import run_proxy_task
         from nastransfer.study.tasks import canonical_json
-        from nastransfer.study.work import load_data
+        from nastransfer.study.worker.body import load_data
 
         assert workdir is not None
         return run_proxy_task(payload["spec"], workdir, lambda spec: load_data(canonical_json(spec)))

@@ -40,7 +40,7 @@ class SampleKind(TaskKind):
         return [(origin, setting) for setting in on_sources + target_settings(study)]
 
     def run(self, payload: dict[str, Any], workdir: Path | None) -> dict[str, Any]:
-        from nastransfer.study.work import sample_cell
+        from nastransfer.study.worker.body import sample_cell
 
         spec = payload["spec"]
         cell, text = sample_cell(spec["space"], spec["seed"], spec.get("table"))

@@ -52,7 +52,7 @@ class SearchKind(TaskKind):
         return [(origin, setting) for setting in source_settings(study, source) + target_settings(study)]
 
     def run(self, payload: dict[str, Any], workdir: Path | None) -> dict[str, Any]:
-        from nastransfer.study.work import run_search
+        from nastransfer.study.worker.body import run_search
 
         assert workdir is not None
         return run_search(payload["spec"], workdir)

@@ -4,7 +4,7 @@ An executor has `slots` (how many tasks the driver keeps in flight), `submit(pay
 `check_storage(needs)` (before any task: every machine it runs tasks on sees the run directory and
 the data, see `study.config.storage_check`), `abort()` (stop running work now: Ctrl-C) and `close()`.
 The driver owns all scheduling decisions and the store; an executor only runs
-`study.task_runner.run_task` somewhere and hands back its dict.
+`study.worker.entry.run_task` somewhere and hands back its dict.
 It also asks the task's kind how many processes the task takes (`task_nproc`), adds that to the payload
 as `nproc`, and reserves the cores (and GPUs) of all of them.
 """
@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from nastransfer.study.config.schema import ExecutorConfig
 from nastransfer.study.config.storage_check import StorageNeeds
-from nastransfer.study.executors.processes import cpu_count
+from nastransfer.study.worker.executors.processes import cpu_count
 
 
 class Executor(Protocol):
@@ -42,12 +42,12 @@ def make_executor(config: ExecutorConfig) -> Executor:
     """A started executor for `config`; close it when the run ends."""
     nproc_of = functools.partial(task_nproc, config)
     if config.kind == "ray":
-        from nastransfer.study.executors.ray_executor import RayExecutor
+        from nastransfer.study.worker.executors.ray_executor import RayExecutor
 
         return RayExecutor(
             config.address, config.workers, config.threads_per_worker, config.gpus_per_task, nproc_of
         )
-    from nastransfer.study.executors.local import LocalExecutor
+    from nastransfer.study.worker.executors.local import LocalExecutor
 
     workers = config.workers or max(1, cpu_count() // (config.threads_per_worker or 1))
     threads = config.threads_per_worker or max(1, cpu_count() // workers)

@@ -3,7 +3,7 @@
 Workers ignore Ctrl-C (the driver handles it and kills them) and exit on their own when the driver
 dies (kill -9), so a rerun never races an orphan writing into the same task directory.
 
-A task whose training runs in N processes (a child torchrun, see `study.distributed_eval`) holds N
+A task whose training runs in N processes (a child torchrun, see `study.worker.distributed_eval`) holds N
 of the `workers` slots while it runs (all of them if N is larger), so N x `threads` cores are
 reserved for it and the machine is never oversubscribed. Tasks start in the order submitted: a
 wide task waits at the head of the queue until enough slots are free. On a GPU machine every
@@ -26,8 +26,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from nastransfer.study.config.storage_check import StorageNeeds
-from nastransfer.study.executors.processes import one_process
-from nastransfer.study.task_runner import run_task
+from nastransfer.study.worker.entry import run_task
+from nastransfer.study.worker.executors.processes import one_process
 
 
 class LocalExecutor:

@@ -2,12 +2,12 @@
 
 `run_data_parallel` (called by `study.kinds.evaluate` for a task of more than one process) writes the
 task into its work directory, runs `python -m torch.distributed.run --standalone --nproc_per_node N -m
-nastransfer.study.distributed_eval REQUEST OUTPUT` (this interpreter's torchrun), waits, and returns
+nastransfer.study.worker.distributed_eval REQUEST OUTPUT` (this interpreter's torchrun), waits, and returns
 what rank 0 wrote: the same result dict as one process, plus `world_size`.
 
 Why not `nastransfer train` under torchrun: that command takes a dataset name only, so a target read
 with reader options (an `imagefolder` of ImageNet-22K) or a proxy view could not reach it. Here every
-rank calls `work.evaluate_here` with the task's own spec, so data root, reader options, proxies,
+rank calls `body.evaluate_here` with the task's own spec, so data root, reader options, proxies,
 overrides and device are those of the one-process path, and the ranks train in the same work
 directory (checkpoints/, log.jsonl, result.json): an interrupted training resumes from its
 checkpoints whatever the number of processes. The backend is the train package's choice (NCCL on
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     _exit_with_launcher()
     import torch
 
-    from nastransfer.study.work import evaluate_here
+    from nastransfer.study.worker.body import evaluate_here
     from nastransfer.train import init_distributed, shutdown_distributed
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))

@@ -1,7 +1,7 @@
 """What a worker does with one task in this process: load its data, search or train (or look up).
 
-The task kinds (`study.kinds`) call these for a task; `study.distributed_eval` calls `evaluate_here` in each
-rank of a data-parallel training. A training's result records its `world_size`.
+The task kinds (`study.kinds`) call these for a task; `worker.distributed_eval` calls `evaluate_here`
+in each rank of a data-parallel training. A training's result records its `world_size`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Ray: every task is a `ray.remote` task with its CPU (and GPU) needs, on a running cluster
 (`address="auto"` or "host:port") or on a local one started for the run and shut down after.
 
-A training of N processes (a child torchrun on the node Ray picks, see `study.distributed_eval`)
+A training of N processes (a child torchrun on the node Ray picks, see `study.worker.distributed_eval`)
 asks for N x `threads` CPUs and, when tasks use GPUs (`gpus_per_task` > 0), N whole GPUs: Ray sets
 CUDA_VISIBLE_DEVICES to those, and rank i takes the i-th. One training stays on one node.
 
@@ -25,8 +25,8 @@ from typing import Any
 
 from nastransfer.errors import ConfigError
 from nastransfer.study.config.storage_check import StorageNeeds, look, node_name
-from nastransfer.study.executors.processes import cpu_count, one_process
-from nastransfer.study.task_runner import run_task
+from nastransfer.study.worker.entry import run_task
+from nastransfer.study.worker.executors.processes import cpu_count, one_process
 
 #: Seconds to wait for a cluster's address to accept a connection, then for Ray's handshake after.
 CONNECT_TIMEOUT_S = 10.0
