@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nastransfer.analysis import findings, noise
+from nastransfer.analysis import findings, noise, proxy_design
 from nastransfer.analysis.frame import cell_scores
 
 BASE = {"genotype": "g", "space": "darts", "top5": 0.0, "params": 0, "flops": 0}
@@ -169,3 +169,68 @@ def test_spread_verdict_agrees_when_methods_part_only_on_the_target():
             )
     (answer,) = findings.spread_verdicts(cell_scores(pd.DataFrame(rows)), n_boot=300, seed=0)
     assert answer.verdict == findings.AGREES and answer.difference.value == pytest.approx(5.0, abs=1.0)
+
+
+def _design_cells(means: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"method": m, "source": s, "top1": v} for (m, s), values in means.items() for v in values]
+    )
+
+
+def test_design_interaction_f_is_the_balanced_two_way_anova():
+    rng = np.random.default_rng(1)
+    methods, designs, n = ["a", "b", "c"], ["p", "q"], 3
+    y = rng.normal(size=(3, 2, n)) * 2 + np.array([[0, 5], [3, 1], [2, 2]])[:, :, None]
+    cells = _design_cells(
+        {(m, d): list(y[i, j]) for i, m in enumerate(methods) for j, d in enumerate(designs)}
+    )
+    effect = proxy_design.design_effect(cells, n_perm=200, n_boot=50, seed=0)
+    cell_means = y.mean(axis=2)
+    interaction = (
+        cell_means - cell_means.mean(1, keepdims=True) - cell_means.mean(0, keepdims=True) + y.mean()
+    )
+    ss_interaction, ss_within = n * (interaction**2).sum(), ((y - cell_means[:, :, None]) ** 2).sum()
+    expected = (ss_interaction / ((3 - 1) * (2 - 1))) / (ss_within / (3 * 2 * (n - 1)))
+    assert effect.f == pytest.approx(expected, rel=1e-9)
+    assert (effect.n_methods, effect.n_designs, effect.n_cells) == (3, 2, 18)
+
+
+def test_reversed_method_order_between_designs_agrees():
+    order = {"a": 80.0, "b": 82.0, "c": 84.0, "d": 86.0}
+    cells = {}
+    for k, (m, v) in enumerate(order.items()):
+        cells[(m, "p")] = [v, v + 0.1, v - 0.1]
+        cells[(m, "q")] = [172.0 - v + 0.05 * k, 172.1 - v, 171.9 - v]
+    effect = proxy_design.design_effect(_design_cells(cells), n_perm=500, n_boot=200, seed=0)
+    assert effect.p < 0.01 and effect.tau == pytest.approx(-1.0)
+    frame = _design_cells(cells).assign(
+        cell=lambda f: [f"c{i}" for i in range(len(f))],
+        source_kind="proxy",
+        eval_role="target",
+        eval_dataset="t",
+        protocol="p",
+        search_seed=0,
+        eval_seed=0,
+    )
+    (verdict,) = findings.design_verdicts(frame, n_boot=200, seed=0)
+    assert verdict.verdict == findings.AGREES and "points" not in verdict.line()
+
+
+def test_a_design_that_shifts_every_method_alike_cannot_be_told_apart():
+    rng = np.random.default_rng(3)
+    base = {"a": 80.0, "b": 81.0, "c": 82.0}
+    cells = {
+        (m, d): list(v + shift + rng.normal(size=3))
+        for m, v in base.items()
+        for d, shift in (("p", 0), ("q", 5))
+    }
+    effect = proxy_design.design_effect(_design_cells(cells), n_perm=500, n_boot=200, seed=0)
+    assert effect.p > 0.05
+    assert effect.tau_low <= effect.tau <= effect.tau_high
+
+
+def test_design_effect_needs_three_methods_with_two_cells_each():
+    cells = {(m, d): [1.0, 2.0] for m in ("a", "b") for d in ("p", "q")}
+    assert proxy_design.design_effect(_design_cells(cells), n_perm=10, n_boot=10, seed=0) is None
+    cells.update({("c", "p"): [1.0, 2.0], ("c", "q"): [3.0]})  # c has one cell on q: dropped
+    assert proxy_design.design_effect(_design_cells(cells), n_perm=10, n_boot=10, seed=0) is None

@@ -7,6 +7,8 @@ points that counts as "about the same": an interval inside [-MARGIN, +MARGIN] sh
 an interval excluding zero shows them different, and anything else is too wide to tell.
 
 (i) mean target accuracy of cells searched on different datasets minus on proxy sets (paper: alike);
+    and whether the proxy sets' designs rank the methods differently beyond search-seed noise
+    (`analysis.proxy_design`; paper: they do);
 (ii) per source, the standard deviation of the methods' means on the target minus on that source,
      each seed's cell scored on both (paper: alike on the source, different on the target);
 (iii) the searched cells' mean minus the random cells' mean on the target (paper: random very
@@ -23,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nastransfer.analysis import proxy_design
 from nastransfer.analysis.frame import (
     RANDOM,
     SOURCE_ROLE,
@@ -40,6 +43,7 @@ AGREES, DIFFERS, CANNOT_TELL = "agrees", "differs", "cannot tell at this size"
 PAPER = {
     "sources": "cells searched on different small datasets transfer about as well as cells searched on "
     "proxy sets of the target",
+    "design": "the design of the proxy set changes the ranking of methods considerably",
     "spread": "methods alike on the source differ significantly on the target",
     "random": "the random-sampling baseline is very competitive",
     "protocol": "the training protocol matters more on small datasets than on large ones",
@@ -80,10 +84,11 @@ class Verdict:
     difference: Difference
     verdict: str
     reason: str
+    unit: str = " points"
 
     def line(self) -> str:
         return (
-            f"{self.verdict}: on {self.setting}, {self.statistic} is {self.difference.format()} points "
+            f"{self.verdict}: on {self.setting}, {self.statistic} is {self.difference.format()}{self.unit} "
             f"(95 % interval); {self.reason}. The paper: {PAPER[self.question]}."
         )
 
@@ -131,6 +136,32 @@ def sources_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Ve
         d = mean_difference(by_kind["dataset"], by_kind["proxy"], n_boot=n_boot, seed=seed)
         statistic = "different datasets minus proxy sets"
         out.append(Verdict("sources", str(setting), statistic, d, *_alike_verdict(d)))
+    return out
+
+
+def design_verdicts(scores: pd.DataFrame, *, n_boot: int, seed: int) -> list[Verdict]:
+    """(i), second half: on each target setting, do the proxy designs rank the methods differently?"""
+    out = []
+    searched = _searched_on_target(scores)
+    for setting in settings(searched, TARGET_ROLE):
+        rows = in_setting(searched, setting)
+        effect = proxy_design.design_effect(
+            rows[rows["source_kind"] == "proxy"], n_perm=n_boot, n_boot=n_boot, seed=seed
+        )
+        if effect is None:
+            continue
+        test = f"method x design F {effect.f:.2f}, permutation p {effect.p:.3f}"
+        if effect.p < 0.05:
+            reason = f"the designs reorder the methods beyond their search seeds' spread ({test})"
+            verdict = AGREES
+        else:
+            verdict, reason = CANNOT_TELL, f"the reordering is within the search seeds' spread ({test})"
+        tau = Difference(effect.tau, effect.tau_low, effect.tau_high, (effect.n_cells,))
+        statistic = (
+            f"the mean Kendall tau between {effect.n_designs} proxy designs' rankings "
+            f"of {effect.n_methods} methods"
+        )
+        out.append(Verdict("design", str(setting), statistic, tau, verdict, reason, unit=""))
     return out
 
 
@@ -292,7 +323,8 @@ def verdicts(frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0) -> dict[
     """Each question's verdicts (keys as the report's sections: sources, spread, random, protocol)."""
     scores = cell_scores(frame)
     return {
-        "sources": sources_verdicts(scores, n_boot=n_boot, seed=seed),
+        "sources": sources_verdicts(scores, n_boot=n_boot, seed=seed)
+        + design_verdicts(scores, n_boot=n_boot, seed=seed),
         "spread": spread_verdicts(scores, n_boot=n_boot, seed=seed),
         "random": random_verdicts(scores, n_boot=n_boot, seed=seed),
         "protocol": protocol_verdicts(scores, n_boot=n_boot, seed=seed),
