@@ -54,6 +54,41 @@ RECORDED = {
         "7c4d83a732061383e661055249293575bb726a5c6d93871948c0fbc9ebf0ebbd",
         "3be253345e1dee63631ddb51c12c6b29597ae6408d29e712f5cd4470b784c2e7",
     ),
+    "fmnist-noise.toml": (
+        50,
+        "f137db4033d5f24b2013ecea0dd7646cb1223a9f8ebba3640a69deb830e932d1",
+        "5c7865897fc332cbd0268cab7563e0c1104d539d1c33a253cc867c52175704a9",
+    ),
+    "fmnist-noise-6ep.toml": (
+        30,
+        "ff5daf032b65e7cf08204811b78790d7557e96d1713d868a0972457ed0ac6603",
+        "26c4ee95112206ae9d0d924c5bc6cd634889aeb85e7fe54a77471cfabade369d",
+    ),
+    "nb201-findings.toml": (
+        655,
+        "6594c7e2a669e018da1aea89c380763e339c8d86f83a9473cc079177ca13e566",
+        "2c08fd6f89b6376723217073a4f7988b92ae206fef069c06a37ed52c1c754a40",
+    ),
+    "nb201-fmnist-noise.toml": (
+        100,
+        "4ce08e25d1dc7fa9cdb2f5926aeb94a55863235a34781ecb79ca72ef9ad0e990",
+        "9633b860c6f4e4bd54eb93084de63d152b4aecdf94efa03f53897b1fb759ef25",
+    ),
+    "nb201-fmnist-noise-long.toml": (
+        60,
+        "ef3578ef6759fec2b0e07045789a4e672a43715f0d7a2769fa320d0acf081836",
+        "fc2540171f7e88cc0fe584f5ae2ec791dc07013292a4e159dbf3dc81047754f6",
+    ),
+    "nb201-fmnist-study.toml": (
+        675,
+        "718e42e18e08db33331614024b3bdedbc6039103ee19fed757402b0a33d18281",
+        "f8ef57d23f0651afba515d80688359569be524c6d9d93b9d1fe6270ee644f50b",
+    ),
+    "nb201-zc.toml": (
+        440,
+        "676e3506dbffa926eeaf263f468b445a6c2a02d792706b066f79f6f11c8533aa",
+        "2111d58a9fc97e82acd4f1005b926c48a0cf566149cc4fa5c08c97da0739ff0e",
+    ),
     "quickstart.toml": (
         34,
         "96ae7ba66afcaad66033bc3038f831aaf410b0cbb885a5459da4830b7b1eb550",
