@@ -58,7 +58,7 @@ def test_no_task_imports_the_compiler_unless_it_compiles():
     leave it out (`nets.compiling.eager`), and `compile_net` still runs the marked parts eagerly."""
     probe = (
         "import sys\n"
-        "import nastransfer.nets, nastransfer.search, nastransfer.train, nastransfer.study.cost_plan\n"
+        "import nastransfer.nets, nastransfer.search, nastransfer.train, nastransfer.study.cost.plan\n"
         "assert 'torch._dynamo' not in sys.modules, 'imported torch._dynamo'\n"
         "from nastransfer.nets import compile_net\n"
         "from nastransfer.nets.supernets import NB201Supernet, arch, base\n"

@@ -111,3 +111,26 @@ def test_cost_meter_reports_time_and_memory():
     wall_s, device_s, peak_mem_mb, device = out.split(maxsplit=3)
     assert float(wall_s) > 0 and float(device_s) > 0 and device.startswith("cpu")
     assert float(peak_mem_mb) >= 32
+
+
+def test_one_timing_cache_file_holds_every_measurement_and_keeps_what_others_wrote(tmp_path, monkeypatch):
+    """The speed choices' timings and the cost plan's share `speed.json`: a value is merged into the
+    file as it is when written (another process may have written since it was read), and a damaged
+    file only costs new measurements."""
+    import json
+
+    from nastransfer.runtime.speed_cache import TimingCache, cached_timing, shape_key
+
+    monkeypatch.setenv("NASTRANSFER_CACHE", str(tmp_path))
+    plan = TimingCache()  # read before the other writer below
+    assert cached_timing("net", ("eager_s",), lambda names: dict.fromkeys(names, 1.0)) == {"eager_s": 1.0}
+    key = shape_key("cpu", {"b": 1, "a": [2]})
+    assert key == 'cpu|{"a":[2],"b":1}'
+    calls: list[int] = []
+    assert plan.get(key, lambda: calls.append(1) or {"step_s": 0.5}) == {"step_s": 0.5}
+    assert plan.get(key, lambda: calls.append(1) or {}) == {"step_s": 0.5} and calls == [1]
+    on_disk = json.loads((tmp_path / "speed.json").read_text())
+    assert on_disk == {"net": {"eager_s": 1.0}, key: {"step_s": 0.5}}
+    assert TimingCache().find(key) == {"step_s": 0.5}
+    (tmp_path / "speed.json").write_text("{ damaged")
+    assert TimingCache().find(key) is None

@@ -8,8 +8,8 @@ import torch
 
 from nastransfer.cli.main import main
 from nastransfer.study import load_study, plan_study
-from nastransfer.study.cost_model import DataShape
-from nastransfer.study.cost_plan import TaskCost, schedule_wall_s
+from nastransfer.study.cost.plan import TaskCost, schedule_wall_s
+from nastransfer.study.cost.step_costs import DataShape
 
 RANDOM_WS = """
 [[methods]]
@@ -61,7 +61,7 @@ def test_plan_counts_and_json_keys(study, capsys, cache_dir):
     assert plan["device_s"] == pytest.approx(sum(t["device_s"] for t in plan["by_task"]))
     assert 0 < plan["wall_s"] <= plan["device_s"]
     # The timings are cached: a second plan measures nothing and gives the same numbers.
-    assert (cache_dir / "cost-timings.json").is_file()
+    assert any('"train"' in key for key in json.loads((cache_dir / "speed.json").read_text()))
     again = _plan_json(capsys, study)
     assert again["device_s"] == plan["device_s"]
 
@@ -178,7 +178,7 @@ def test_supernet_macs_counted_once_and_scaled_are_exact(searcher, space, layers
     """One count per supernet at 8 px, 3 channels, 10 classes (or shallower), scaled to the source."""
     from nastransfer.nets import count_flops
     from nastransfer.search import published_budget
-    from nastransfer.study.cost_model import _ShapeOnly, search_macs
+    from nastransfer.study.cost.step_costs import _ShapeOnly, search_macs
     from nastransfer.study.worker.body import make_searcher
 
     method = make_searcher(searcher, {})
@@ -192,8 +192,9 @@ def test_a_cold_plan_measures_in_worker_processes_and_a_warm_one_measures_nothin
     """On 2 workers every missing timing is made in a worker process, 2 at a time (the plan's own
     process makes none: it would raise here), and kept: the next plan measures nothing, unless the
 timing method has changed since."""
-    from nastransfer.study.cost_model import Measurement, TimingCache
-    from nastransfer.study.cost_plan import estimate_study
+    from nastransfer.runtime.speed_cache import TimingCache
+    from nastransfer.study.cost.plan import estimate_study
+    from nastransfer.study.cost.step_costs import Measurement
 
     config = load_study(study)
     cold = TimingCache()
@@ -203,13 +204,13 @@ timing method has changed since."""
 
     monkeypatch.setattr(Measurement, "run", refuse)
     first = estimate_study(config, workers=2, cache=cold)
-    keys = [key for entries in cold.entries.values() for key in entries]
+    keys = list(cold.entries)
     assert any('"searcher"' in key for key in keys) and any('"train"' in key for key in keys)
     again = estimate_study(config, workers=1, cache=TimingCache())  # read back from the file
     assert first.device_s > 0 and again.device_s == pytest.approx(first.device_s)
     # timings an older timing method made are not reused: one more would be measured here, and raise
-    from nastransfer.study import cost_model
+    from nastransfer.study.cost import step_costs
 
-    monkeypatch.setattr(cost_model, "TIMING_METHOD", cost_model.TIMING_METHOD + 1)
+    monkeypatch.setattr(step_costs, "TIMING_METHOD", step_costs.TIMING_METHOD + 1)
     with pytest.raises(AssertionError, match="measured in the plan's process"):
         estimate_study(config, workers=1, cache=TimingCache())

@@ -26,7 +26,7 @@ def plan(
 ) -> None:
     """Estimate a study's cost from a few timed steps of each network shape (cached per machine)."""
     from nastransfer.study import load_study
-    from nastransfer.study.cost_plan import estimate_study
+    from nastransfer.study.cost.plan import estimate_study
 
     config = load_study(study, data=False)  # its datasets need not be on this machine
     estimate = estimate_study(config, device=device, workers=workers)

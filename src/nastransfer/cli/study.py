@@ -42,7 +42,7 @@ def run(
     from nastransfer.cli import check_output_folder
     from nastransfer.study import load_study, run_study
     from nastransfer.study.config.schema import ExecutorConfig
-    from nastransfer.study.cost_plan import estimate_study
+    from nastransfer.study.cost.plan import estimate_study
     from nastransfer.study.runner import check_before_run
 
     config = load_study(study)

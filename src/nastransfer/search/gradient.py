@@ -241,7 +241,7 @@ class GradientSearcher(Searcher):
         checkpoints = CheckpointDir(workdir)
         run, start = self._resume(checkpoints, fingerprint, space, budget, inputs, stages, device)
         if run is None:
-            run = self._new_run(space, budget, inputs, stages, 0, device)
+            run = self.new_run(space, budget, inputs, stages, 0, device)
             start = 0
         if run.compiled is None:  # a new run, or one resumed from a checkpoint without the choice
             with CostMeter(device) as meter:  # a measurement is part of what the search costs
@@ -252,12 +252,12 @@ class GradientSearcher(Searcher):
             for step in range(start, total):
                 stage_index, epoch = divmod(step, budget.epochs)
                 with CostMeter(device) as meter:
-                    record = self._epoch(run, inputs, budget, stages[stage_index], epoch)
+                    record = self.run_epoch(run, inputs, budget, stages[stage_index], epoch)
                     record.update(epoch=step, stage=stage_index)
                     run.history.append(record)
                     if epoch == budget.epochs - 1 and stage_index + 1 < len(stages):
                         masks = self.next_stage_masks(run.net, stages[stage_index + 1].keep)
-                        run = self._new_run(
+                        run = self.new_run(
                             space, budget, inputs, stages, stage_index + 1, device, run, masks
                         )
                 run.cost = meter.cost if run.cost is None else run.cost + meter.cost
@@ -295,11 +295,11 @@ class GradientSearcher(Searcher):
         )
 
         def fresh_run() -> RunState:
-            return self._new_run(space, budget, inputs, stages, run.stage, device)
+            return self.new_run(space, budget, inputs, stages, run.stage, device)
 
         run.use_compile(search_compiles(self, run, fresh_run, shape, device))
 
-    def _new_run(
+    def new_run(
         self,
         space: str,
         budget: Budget,
@@ -310,6 +310,9 @@ class GradientSearcher(Searcher):
         previous: RunState | None = None,
         masks: dict[str, torch.Tensor] | None = None,
     ) -> RunState:
+        """A run at `stage`: the stage's supernet (pruned by `masks`) and its optimisers, carrying on
+        `previous` (its history, cost and compile choice) at a stage change. Public: the search
+        starts here, and the cost plan times an epoch of a fresh run (`run_epoch`) without searching."""
         net = self.build(space, budget, inputs, stages[stage]).to(device)
         for kind, mask in (masks or {}).items():
             net.set_op_mask(kind, mask)
@@ -335,9 +338,11 @@ class GradientSearcher(Searcher):
             run.use_compile(previous.compiled)
         return run
 
-    def _epoch(
+    def run_epoch(
         self, run: RunState, inputs: SearchData, budget: Budget, stage: Stage, epoch: int
     ) -> dict[str, Any]:
+        """One epoch of search: a weight (and, once active, an architecture) step per batch pair of
+        `inputs`, then the schedule's step; returns the epoch's record. What the cost plan times."""
         net = run.net
         settings = self.begin_epoch(net, epoch, budget, stage)
         inputs.set_epoch(len(run.history))
@@ -455,7 +460,7 @@ class GradientSearcher(Searcher):
                 f"workdir {checkpoints.root} holds a different search (method, space, seed, budget or source "
                 "differ); use a fresh workdir"
             )
-        run = self._new_run(space, budget, inputs, stages, int(state["stage"]), device)
+        run = self.new_run(space, budget, inputs, stages, int(state["stage"]), device)
         run.net.load_state_dict(state["net"])
         run.weight_opt.load_state_dict(state["weight_opt"])
         run.arch_opt.load_state_dict(state["arch_opt"])

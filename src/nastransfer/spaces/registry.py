@@ -48,6 +48,9 @@ class Space:
     CLI's `layers` becomes; `layout_for_depth(layers)` maps a protocol's total cells to the
     evaluation net's layout; `protocol_options` are the protocol settings its evaluation net takes
     (of `stem`, `auxiliary`, `drop_path`); `min_search_layers` is the smallest supernet depth;
+    `supernet_depth_period` is `(period, from_depth)` where a supernet's multiply-adds are affine in
+    its depth within each residue class of the depth mod `period` from `from_depth` cells on (the
+    cost plan counts a deep supernet at two shallower depths and extrapolates; None: count it whole);
     `sample_path` draws a cell as weight-sharing search does (every op, `none` too);
     `subspace(ops)` is the space over a subset of its ops (a table trained on fewer ops).
     """
@@ -73,6 +76,7 @@ class Space:
     protocol_options: tuple[str, ...] = ()
     net_defaults: tuple[tuple[str, int], ...] = ()
     min_search_layers: int = 1
+    supernet_depth_period: tuple[int, int] | None = None
     sample_path: Callable[[int], Any] | None = None
     subspace: Callable[[tuple[str, ...]], Space] | None = None
 

@@ -24,7 +24,7 @@ from nastransfer.study.config.preflight import check_data
 from nastransfer.study.config.resolved import ResolvedStudy
 from nastransfer.study.config.schema import StudyConfig
 from nastransfer.study.config.storage_check import datasets_read, token_in
-from nastransfer.study.cost_plan import CostPlan, device_total_text
+from nastransfer.study.cost.plan import CostPlan, device_total_text
 from nastransfer.study.kinds import Cell, TaskKind, Work, get_kind
 from nastransfer.study.lock import check_unlocked, run_lock
 from nastransfer.study.planner import plan_study
@@ -77,7 +77,7 @@ def run_study(
     """Run (or resume) `study` in `run_dir`; it comes validated and resolved (`load_study`).
 
     Its data is checked first (`where`, e.g. the study file, starts each error message). With a cost
-    `plan` (`cost_plan.estimate_study`), the time left starts from its estimates, and the run
+    `plan` (`cost.plan.estimate_study`), the time left starts from its estimates, and the run
     directory keeps the plan and, at the end, its estimates against the measured costs.
     """
     run_dir = Path(run_dir)

@@ -62,6 +62,8 @@ SPACE = register_space(
         protocol_options=("stem", "auxiliary", "drop_path"),
         net_defaults=(("C", 36), ("layers", 20)),
         min_search_layers=3,
+        # reductions at 1/3 and 2/3 of the cells: one more normal cell per stage every 3 cells
+        supernet_depth_period=(3, 5),
         sample_path=_path,
     )
 )

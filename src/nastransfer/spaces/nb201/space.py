@@ -43,5 +43,6 @@ SPACE = register_space(
         depth_keyword="N",
         layout_for_depth=_layout,
         net_defaults=(("C", 16), ("N", 5)),
+        supernet_depth_period=(1, 1),  # N equal cells in each of its three stages
     )
 )

@@ -44,16 +44,16 @@ class TaskCost:
 
 
 class Estimator(Protocol):
-    """What a kind prices its tasks with (`cost_plan.Estimator`): the study, this machine's timings
+    """What a kind prices its tasks with (`cost.plan.Estimator`): the study, this machine's timings
     (measured once per shape, cached) and the plan's notes."""
 
     config: ResolvedStudy
     measured: bool
     threads: int
-    machine: str
-    cache: Any
 
     def sizes(self, data: dict[str, Any]) -> Any: ...
+
+    def timing(self, shape: dict[str, Any], measure: Any) -> dict[str, Any]: ...
 
     def training_seconds(self, setting: dict[str, Any]) -> float: ...
 

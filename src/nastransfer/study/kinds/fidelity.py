@@ -1,6 +1,6 @@
 """`fidelity`: one proxy of a `[fidelity]` section scoring its share of the sampled cells
-(`study.fidelity_plan`), run by `proxies.task.run_proxy_task`, its scores kept one row per cell in
-the store's `proxy_scores` table (`study.fidelity_frame`) and priced by `study.fidelity_cost`."""
+(`study.kinds.fidelity_tasks`), run by `proxies.task.run_proxy_task`, its scores kept one row per cell in
+the store's `proxy_scores` table (`study.kinds.fidelity_scores`) and priced by `study.cost.fidelity`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nastransfer.study import fidelity_cost
-from nastransfer.study.fidelity_frame import DDL, TABLE, fidelity_records, legacy_rows, score_rows
-from nastransfer.study.fidelity_plan import fidelity_specs
+from nastransfer.study.cost import fidelity as fidelity_cost
 from nastransfer.study.kinds.base import Estimator, TaskCost, TaskKind, Work
+from nastransfer.study.kinds.fidelity_scores import DDL, TABLE, fidelity_records, legacy_rows, score_rows
+from nastransfer.study.kinds.fidelity_tasks import fidelity_specs
 from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class FidelityKind(TaskKind):
     def _seconds(spec: dict[str, Any], estimator: Estimator) -> float:
         """Predictor timings, trainings (one per cell) or a supernet search; a table look-up is free."""
         from nastransfer.proxies.task import SUPERNET, TRAIN, ZERO_COST
-        from nastransfer.study.cost_model import Measurement
+        from nastransfer.study.cost.step_costs import Measurement
 
         kind, cells = spec["proxy"]["kind"], len(spec["cells"])
         if kind == TRAIN:
@@ -85,4 +85,4 @@ class FidelityKind(TaskKind):
         measure = Measurement(
             fidelity_cost.zero_cost_per_cell, (spec, estimator.threads), {"per_cell_s": 0.0}
         )
-        return cells * estimator.cache.get(estimator.machine, key, measure)["per_cell_s"]
+        return cells * estimator.timing(key, measure)["per_cell_s"]

@@ -1,4 +1,4 @@
-"""What a `[fidelity]` task will cost: the plan's pricing of proxies (see `study.fidelity_plan`).
+"""What a `[fidelity]` task will cost: the plan's pricing of proxies (see `study.kinds.fidelity_tasks`).
 
 A zero-cost predictor is priced per cell from one timed evaluation of the predictor on the first
 TIMED_CELLS cells of a task (per distinct predictor, source, batch and network; cached like the step
@@ -23,7 +23,7 @@ def zero_cost_key(spec: dict[str, Any], images: dict[str, Any] | None) -> dict[s
     so sources of one shape (Fashion-MNIST and MNIST) share one timing."""
     proxy = spec["proxy"]
     return {
-        "fidelity": ZERO_COST,
+        "proxy": ZERO_COST,
         "predictor": proxy["predictor"],
         "images": images if images is not None else spec["target"],
         "batch_size": proxy["batch_size"],
@@ -40,7 +40,7 @@ def zero_cost_per_cell(spec: dict[str, Any], threads: int) -> dict[str, float]:
     from nastransfer.proxies.learned import is_learned, parse_learned
     from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
     from nastransfer.spaces import get_space
-    from nastransfer.study.cost_model import torch_threads
+    from nastransfer.study.cost.step_costs import torch_threads
     from nastransfer.study.tasks import canonical_json
     from nastransfer.study.worker.body import load_data
 

@@ -10,27 +10,25 @@ epoch of one batch, then an epoch of no batch (the epoch's fixed overhead) and o
 For a GPU this machine lacks, a step is costed from the network's multiply-adds at an assumed
 throughput (`GPU_TRAIN_FLOPS`, `GPU_SEARCH_FLOPS`), and the result is marked so.
 
-Timings are cached in `cost-timings.json` under `$NASTRANSFER_CACHE` (else `~/.cache/nastransfer`),
-keyed by machine (CPU model, GPU name), torch version, threads, the timing method and shape, so a
-second plan of the same study measures nothing, and timings an older method made are not reused.
+Timings are kept in the one per-machine cache (`runtime.speed_cache.TimingCache`: `speed.json` under
+`$NASTRANSFER_CACHE`, else `~/.cache/nastransfer`), keyed by machine (CPU model, GPU name), torch
+version, threads, the timing method and shape, so a second plan of the same study measures nothing,
+and timings an older method made are not reused.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from nastransfer.runtime import atomic_write_bytes, cache_dir, cpu_model
-from nastransfer.study.tasks import canonical_json
+from nastransfer.runtime import cpu_model
+from nastransfer.runtime.speed_cache import TimingCache
 
-CACHE_NAME = "cost-timings.json"
 #: Effective throughputs assumed for a GPU this machine does not have, in FLOP/s (2 per multiply-add;
 #: forward + backward = 3 forwards), from published run times of the DARTS code on DARTS networks.
 #: Evaluation networks: DARTS_V2 (C=36, 20 cells, 528 M mult-adds) trains 600 CIFAR-10 epochs in
@@ -74,10 +72,6 @@ class DataShape:
     size: int
 
 
-def cache_path() -> Path:
-    return cache_dir() / CACHE_NAME
-
-
 def machine_key(device: str, threads: int, measured: bool) -> str:
     """Who measured, and how: CPU model (or GPU name), threads, torch version, timing method; FLOP
     estimates name their rate."""
@@ -94,7 +88,7 @@ class Measurement:
     """One timing or count, made once per shape: `run()` returns the plain dict the cache keeps.
 
     A module-level function and picklable arguments, so that a process pool can make several at once
-    (`cost_plan.measure_missing`); `blank` has the result's keys, for the pass that lists what is missing.
+    (`plan.measure_missing`); `blank` has the result's keys, for the pass that lists what is missing.
     """
 
     fn: Callable[..., dict[str, Any]]
@@ -103,6 +97,8 @@ class Measurement:
 
     def run(self) -> dict[str, Any]:
         return self.fn(*self.args)
+
+    __call__ = run  # what `TimingCache.get` calls to measure
 
 
 STEP_BLANK = {"step_s": 0.0, "epoch_s": 0.0}
@@ -113,55 +109,18 @@ def as_dict(fn: Callable[..., StepCost], *args: Any) -> dict[str, Any]:
     return fn(*args).to_dict()
 
 
-class TimingCache:
-    """The cache file: {machine: {shape json: plain dict}}; an unreadable file starts afresh."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or cache_path()
-        try:
-            self.entries: dict[str, dict[str, dict]] = json.loads(self.path.read_text())
-        except (OSError, ValueError):
-            self.entries = {}
-        self.changed = False
-
-    def find(self, machine: str, shape: dict[str, Any]) -> dict[str, Any] | None:
-        """The cached value of `shape` on `machine`, or None."""
-        return self.entries.get(machine, {}).get(canonical_json(shape))
-
-    def get(self, machine: str, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
-        """The cached value of `shape` on `machine`, measured (and kept) the first time."""
-        found = self.find(machine, shape)
-        if found is None:
-            found = measure.run()
-            self.put(machine, shape, found)
-        return found
-
-    def put(self, machine: str, shape: dict[str, Any], value: dict[str, Any]) -> None:
-        """Keep `value` at once: a plan cut short loses no measurement."""
-        self.entries.setdefault(machine, {})[canonical_json(shape)] = value
-        self.changed = True
-        self.save()
-
-    def save(self) -> None:
-        if self.changed:
-            atomic_write_bytes(
-                self.path, (json.dumps(self.entries, indent=1, sort_keys=True) + "\n").encode()
-            )
-            self.changed = False
-
-
 class ListingCache:
-    """A stand-in for a TimingCache in a pass that only lists what is missing: cached values as they
-    are, a blank for each missing one, and the missing measurements in `wanted`."""
+    """A stand-in for the TimingCache in a pass that only lists what is missing: cached values as they
+    are, a blank for each missing one, and the missing measurements by key in `wanted`."""
 
     def __init__(self, cache: TimingCache) -> None:
         self.cache = cache
-        self.wanted: dict[tuple[str, str], tuple[str, dict[str, Any], Measurement]] = {}
+        self.wanted: dict[str, Measurement] = {}
 
-    def get(self, machine: str, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
-        found = self.cache.find(machine, shape)
+    def get(self, key: str, measure: Measurement) -> dict[str, Any]:
+        found = self.cache.find(key)
         if found is None:
-            self.wanted.setdefault((machine, canonical_json(shape)), (machine, shape, measure))
+            self.wanted.setdefault(key, measure)
             return measure.blank
         return found
 
@@ -282,7 +241,7 @@ def search_step(
 
         one = inputs(1)
         # The searcher's own epoch on a fresh supernet of this stage (pruned as that stage is).
-        run = searcher._new_run(space, timed, one, stages, stage, device)
+        run = searcher.new_run(space, timed, one, stages, stage, device)
         if stage:
             for kind, mask in searcher.next_stage_masks(run.net, stages[stage].keep).items():
                 run.net.set_op_mask(kind, mask)
@@ -290,7 +249,7 @@ def search_step(
 
         def run_epoch(data) -> None:
             run.history.clear()
-            searcher._epoch(run, data, timed, stages[stage], epoch)
+            searcher.run_epoch(run, data, timed, stages[stage], epoch)
 
         def batches(count: int):  # one batch: the data the supernet's run was built on
             return one if count == 1 else inputs(count)
@@ -319,7 +278,7 @@ def search_finish(
         val = _images(shape, VAL_BATCHES * batch, seed=1)
         data = search_data(Splits(_images(shape, batch), val, val), timed, 0, device)
         stages = searcher.stages(space, timed)
-        run = searcher._new_run(space, timed, data, stages, len(stages) - 1, device)
+        run = searcher.new_run(space, timed, data, stages, len(stages) - 1, device)
         clock = _clock(device)
         start = clock()
         searcher.finish(run, space, data, timed, 0)
@@ -427,15 +386,19 @@ def count_side(size: int) -> int:
 
 def counted_depths(space: str, layers: int) -> tuple[int, ...]:
     """Depths a supernet of `layers` cells is counted at: itself, or two shallower ones that
-    `depth_macs` extrapolates from exactly. Its multiply-adds are affine in the depth: an NB201
-    supernet has `layers` equal cells per stage; a DARTS one, within a residue class of the depth mod 3,
-    gains one normal cell per stage every 3 cells (reductions at 1/3 and 2/3)."""
-    if space == "nb201" and layers > 2:
-        return (1, 2)
-    if space == "darts" and layers > 10:
-        base = 5 + (layers - 5) % 3
-        return (base, base + 3)
-    return (layers,)
+    `depth_macs` extrapolates from exactly, where the space says its supernet's multiply-adds are
+    affine in the depth within a residue class of the depth (`Space.supernet_depth_period`: an NB201
+    supernet has `layers` equal cells per stage; a DARTS one gains one normal cell per stage every 3)."""
+    from nastransfer.spaces import get_space
+
+    rule = get_space(space).supernet_depth_period
+    if rule is None:
+        return (layers,)
+    period, start = rule
+    if layers < start + 2 * period:  # no two shallower depths of its class to count
+        return (layers,)
+    base = start + (layers - start) % period
+    return (base, base + period)
 
 
 def depth_macs(parts: list[dict[str, float]], depths: tuple[int, ...], layers: int) -> dict[str, float]:

@@ -21,8 +21,9 @@ from typing import Any
 
 from nastransfer.data import published_size
 from nastransfer.errors import ConfigError, NastransferError
+from nastransfer.runtime.speed_cache import TimingCache, shape_key
 from nastransfer.study.config.resolved import ResolvedStudy
-from nastransfer.study.cost_model import (
+from nastransfer.study.cost.step_costs import (
     GPU_SEARCH_FLOPS,
     STEP_BLANK,
     TRAIN_BLANK,
@@ -31,7 +32,6 @@ from nastransfer.study.cost_model import (
     ListingCache,
     Measurement,
     StepCost,
-    TimingCache,
     as_dict,
     count_side,
     counted_depths,
@@ -50,8 +50,6 @@ from nastransfer.study.kinds import get_kind
 from nastransfer.study.kinds.base import TaskCost
 from nastransfer.study.planner import plan_study
 from nastransfer.study.tasks import Task, canonical_json
-
-PLAN_NAME = "plan.json"
 
 
 @dataclass(frozen=True)
@@ -163,7 +161,6 @@ def estimate_study(
         # Timings with the study's workers at once; multiply-add counts on every core.
         measure_missing(estimator, study_tasks, slots if measured else cpu_count())
     tasks = [estimator.task(task) for task in study_tasks]
-    estimator.cache.save()
     plan = CostPlan(
         config.name, device, "measured" if measured else "flops", slots, threads, tasks, notes=estimator.notes
     )
@@ -188,15 +185,15 @@ def measure_missing(estimator: Estimator, tasks: list[Task], processes: int) -> 
         estimator.cache = cache
         estimator.by_spec.clear()  # costs of blanks
         estimator.notes.clear()
-    wanted = list(listing.wanted.values())
+    wanted = list(listing.wanted.items())
     if len(wanted) < 2 or processes < 2:
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(min(processes, len(wanted)), mp_context=context) as pool:
-        running = [(machine, shape, pool.submit(_run, measure)) for machine, shape, measure in wanted]
-        for machine, shape, future in running:
+        running = [(key, pool.submit(_run, measure)) for key, measure in wanted]
+        for key, future in running:
             try:
-                cache.put(machine, shape, future.result())
+                cache.put(key, future.result())
             except Exception:  # noqa: BLE001 - the serial pass makes it again and reports the error
                 continue
 
@@ -267,6 +264,14 @@ class Estimator:
     def search_seconds(self, spec: dict[str, Any]) -> float:
         """One search as a search task's spec (without its seed) describes it."""
         return self._memo("searching", spec, self._search)
+
+    def timing(self, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
+        """This machine's timing of `shape` (plain data), measured the first time (`measure`)."""
+        return self.cache.get(shape_key(self.machine, shape), measure)
+
+    def count(self, shape: dict[str, Any], measure: Measurement) -> dict[str, Any]:
+        """A count (multiply-adds) of `shape`: the same on every machine."""
+        return self.cache.get(shape_key("macs", shape), measure)
 
     def note(self, text: str) -> None:
         """A note the plan prints once."""
@@ -352,7 +357,7 @@ class Estimator:
         shape = self.sizes(spec["data"]).shape
         key = _search_shape(spec, budget, shape) | {"per_call": True}
         args = (searcher, spec["space"], budget, shape, self.threads)
-        found = self.cache.get(self.machine, key, Measurement(zero_cost_call, args, {"per_call_s": 0.0}))
+        found = self.timing(key, Measurement(zero_cost_call, args, {"per_call_s": 0.0}))
         return budget.n_samples * found["per_call_s"]
 
     def _search_step(self, searcher, spec, budget, stage: int, arch: bool, shape: DataShape) -> StepCost:
@@ -369,12 +374,12 @@ class Estimator:
                 self.device,
                 self.threads,
             )
-            return StepCost(**self.cache.get(self.machine, key, Measurement(as_dict, args, STEP_BLANK)))
+            return StepCost(**self.timing(key, Measurement(as_dict, args, STEP_BLANK)))
         macs = self._supernet_macs(searcher, spec, budget, stage, shape)
         return StepCost(flops_seconds(macs, budget.batch_size, rate=GPU_SEARCH_FLOPS) * (2 if arch else 1))
 
     def _supernet_macs(self, searcher, spec, budget, stage: int, shape: DataShape) -> float:
-        """Counted once per supernet and stage, whatever the source (`cost_model.scale_macs`)."""
+        """Counted once per supernet and stage, whatever the source (`step_costs.scale_macs`)."""
         from nastransfer.search.gradient import GradientSearcher
 
         space, size = spec["space"], budget.image_size or shape.size
@@ -386,8 +391,7 @@ class Estimator:
             key |= {"searcher": spec["searcher"], "params": spec["params"]}
         blank = dict.fromkeys(("side", "stem", "conv", "linear", "classifier"), 1.0)
         parts = [
-            self.cache.get(
-                "macs",
+            self.count(
                 key | {"depth": depth},
                 Measurement(supernet_macs_parts, (searcher, space, budget, stage, key["side"], depth), blank),
             )
@@ -401,7 +405,7 @@ class Estimator:
         key = _search_shape(spec, budget, shape) | {"finish": True}
         if self.measured:
             args = (search_finish, searcher, spec["space"], budget, shape, self.device, self.threads)
-            found = self.cache.get(self.machine, key, Measurement(as_dict, args, STEP_BLANK))
+            found = self.timing(key, Measurement(as_dict, args, STEP_BLANK))
             return candidates * StepCost(**found).step_s * max(1, val_batches) / VAL_BATCHES
         if budget.n_samples == 0:
             return 0.0
@@ -434,12 +438,12 @@ class Estimator:
         }
         if self.measured:
             args = (cell, protocol, sizes.shape, self.device, self.threads)
-            found = self.cache.get(self.machine, key, Measurement(train_steps_dict, args, TRAIN_BLANK))
+            found = self.timing(key, Measurement(train_steps_dict, args, TRAIN_BLANK))
             step, test = StepCost(**found["step"]), StepCost(**found["test"])
             return protocol.epochs * (step.epoch_s + steps * step.step_s + test_batches * test.step_s)
         key["data"] |= {"classes": sizes.shape.classes}  # counts are exact (ImageNet-22K's classifier)
         count = Measurement(train_macs_dict, (cell, protocol, sizes.shape), {"macs": 0.0})
-        macs = float(self.cache.get("macs", key, count)["macs"])
+        macs = float(self.count(key, count)["macs"])
         return protocol.epochs * (flops_seconds(macs, train) + flops_seconds(macs, tested, passes=1))
 
 
