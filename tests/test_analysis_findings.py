@@ -234,3 +234,17 @@ def test_design_effect_needs_three_methods_with_two_cells_each():
     assert proxy_design.design_effect(_design_cells(cells), n_perm=10, n_boot=10, seed=0) is None
     cells.update({("c", "p"): [1.0, 2.0], ("c", "q"): [3.0]})  # c has one cell on q: dropped
     assert proxy_design.design_effect(_design_cells(cells), n_perm=10, n_boot=10, seed=0) is None
+
+
+@pytest.mark.parametrize("small_gain, large_gain, verdict", [(-3.0, 0.0, "agrees"), (1.0, -3.0, "differs")])
+def test_protocol_verdict_weighs_losses_as_much_as_gains(small_gain, large_gain, verdict):
+    rng = np.random.default_rng(2)
+    rows = [
+        _row(f"s{i}", "m", "small", "dataset", role, dataset, protocol, 70 + plus + rng.normal(0, 0.1))
+        for i in range(15)
+        for role, dataset, gain in (("source", "small", small_gain), ("target", "large", large_gain))
+        for protocol, plus in (("base", 0.0), ("enhanced", gain))
+    ]
+    (protocol,) = findings.protocol_verdicts(cell_scores(pd.DataFrame(rows)), n_boot=300, seed=0)
+    assert protocol.verdict == verdict
+    assert protocol.difference.value == pytest.approx(abs(small_gain) - abs(large_gain), abs=0.2)
