@@ -24,6 +24,7 @@ from rich.table import Table
 
 from nastransfer.study import load_study, run_study
 from nastransfer.study.config.schema import ExecutorConfig
+from nastransfer.study.driver.run_dir import RunDir
 from nastransfer.study.worker.executors import make_executor
 
 STUDY = """
@@ -62,7 +63,7 @@ def one_run(kind: str, cells: int, workers: int, folder: Path) -> tuple[float, f
     startup = time.perf_counter() - started
     summary = run_study(study, folder / "run", executor=executor)
     assert summary.ok, summary.cause
-    with sqlite3.connect(folder / "run" / "study.sqlite") as db:
+    with sqlite3.connect(RunDir(folder / "run").store) as db:
         first = db.execute("SELECT MIN(created) FROM tasks").fetchone()[0]
         finished = sorted(f for (f,) in db.execute("SELECT finished FROM tasks WHERE kind = 'evaluate'"))
     assert len(finished) == cells, len(finished)

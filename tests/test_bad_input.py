@@ -28,9 +28,11 @@ import pytest
 from nastransfer.cli.main import main
 from nastransfer.study import load_study
 from nastransfer.study.config.preflight import check_data
-from nastransfer.study.lock import run_lock
-from nastransfer.study.runner import RESOLVED_NAME
-from nastransfer.study.store import STORE_NAME, Store
+from nastransfer.study.driver.lock import run_lock
+from nastransfer.study.driver.run_dir import RunDir
+from nastransfer.study.driver.store import Store
+
+STORE_NAME, RESOLVED_NAME = RunDir.STORE, RunDir.RESOLVED
 
 BASE: dict = {
     "name": "sweep",
@@ -563,8 +565,8 @@ def _fidelity_scores() -> tuple[dict, dict]:
 def _store_scores(run: Path, change) -> None:
     """The run's store as schema 3 left a finished fidelity task: its scores as JSON in `searches`,
     replaced by `change(result)`; opening the store migrates them to schema 4's `proxy_scores`."""
+    from nastransfer.study.driver.tasks import Task
     from nastransfer.study.kinds import Work, get_kind
-    from nastransfer.study.tasks import Task
 
     spec, result = _fidelity_scores()
     task = Task.make("fidelity", spec)
@@ -797,7 +799,7 @@ def test_second_run_on_a_locked_directory_refuses(scratch, capsys):
 
 def test_a_directory_holding_another_study_is_refused_before_the_plan(scratch, capsys):
     from nastransfer.study import plan_study
-    from nastransfer.study.runner import prepare_run_dir, resolved_config
+    from nastransfer.study.driver.driver import prepare_run_dir, resolved_config
 
     other = load_study(write_study(scratch, {**BASE, "name": "other"}, name="other.toml"))
     prepare_run_dir(resolved_config(other), scratch / "run", len(plan_study(other)))
@@ -810,7 +812,7 @@ def test_kill_9_frees_the_lock(scratch):
         f"""
         import time
         from pathlib import Path
-        from nastransfer.study.lock import run_lock
+        from nastransfer.study.driver.lock import run_lock
         with run_lock(Path({str(scratch / "run")!r})):
             print("held", flush=True)
             time.sleep(60)

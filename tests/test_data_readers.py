@@ -288,7 +288,7 @@ def test_imagefolder_train_val_layout(tmp_path):
 
 def test_study_data_spec_of_an_imagefolder_with_a_name_option(tmp_path):
     """A study's image-folder source or target with `options = { name = ... }` (the GPU configs')."""
-    from nastransfer.study.tasks import canonical_json
+    from nastransfer.study.driver.tasks import canonical_json
     from nastransfer.study.worker.body import load_data
 
     write_folder(tmp_path / "in" / "train", counts=(2, 2, 1))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from nastransfer.study import load_study
-from nastransfer.study.config.storage_check import TOKEN_NAME, datasets_read, look, token_in
+from nastransfer.study.config.storage_check import datasets_read, look, token_in
+from nastransfer.study.driver.run_dir import RunDir
 
 
 def test_a_study_reads_its_sources_targets_and_the_datasets_its_proxies_view(tmp_path, tiny_study):
@@ -16,9 +17,9 @@ def test_a_study_reads_its_sources_targets_and_the_datasets_its_proxies_view(tmp
 
 def test_the_probe_sees_the_token_and_the_datasets(tmp_path):
     with token_in(tmp_path, (("digits", None), ("mnist5k", None))) as needs:
-        assert (tmp_path / TOKEN_NAME).read_text() == needs.token
+        assert RunDir(tmp_path).token.read_text() == needs.token
         assert look(needs) is None
-    assert not (tmp_path / TOKEN_NAME).exists()
+    assert not RunDir(tmp_path).token.exists()
 
 
 def test_the_probe_names_what_a_node_does_not_see(tmp_path):

@@ -23,7 +23,7 @@ import pytest
 from nastransfer.cli.main import main
 from nastransfer.results_columns import COST_COLUMNS
 from nastransfer.study import load
-from nastransfer.study.worker.entry import ATTEMPT_NAME
+from nastransfer.study.driver.run_dir import RunDir
 from ray_cluster import Cluster, Node, can_make_namespaces
 
 pytestmark = [
@@ -140,7 +140,7 @@ def test_a_study_runs_on_both_nodes_with_the_local_results(cluster, study_file, 
 def _lost_task_with_checkpoint(run_dir: Path, node: str, deadline: float) -> Path:
     """The workdir of a task running on `node` with its first epoch checkpointed and its last not yet."""
     while time.time() < deadline:
-        for attempt in (run_dir / "tasks").glob(f"*/{ATTEMPT_NAME}"):
+        for attempt in RunDir(run_dir).attempts():
             workdir = attempt.parent
             try:
                 on = json.loads(attempt.read_text())["node"]
@@ -157,7 +157,7 @@ def _lost_task_with_checkpoint(run_dir: Path, node: str, deadline: float) -> Pat
 def _node_id(cluster: Cluster, node: Node, run_dir: Path, deadline: float) -> str:
     """The Ray node id of `node`: the one its workers write in their tasks' attempt files."""
     while time.time() < deadline:
-        for attempt in (run_dir / "tasks").glob(f"*/{ATTEMPT_NAME}"):
+        for attempt in RunDir(run_dir).attempts():
             try:
                 seen = json.loads(attempt.read_text())
             except (OSError, ValueError):

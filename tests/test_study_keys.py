@@ -12,7 +12,7 @@ import pytest
 
 from nastransfer.study import plan_study, resolve
 from nastransfer.study.config.validation import load_config
-from nastransfer.study.runner import identity, resolved_config
+from nastransfer.study.driver.driver import identity, resolved_config
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 

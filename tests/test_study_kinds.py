@@ -11,8 +11,8 @@ import pytest
 
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError
+from nastransfer.study.driver.tasks import Task
 from nastransfer.study.kinds import KINDS, TaskCost, TaskKind, get_kind, kind_names, register_kind
-from nastransfer.study.tasks import Task
 
 TABLE = "cell_lengths"
 STUDY = """

@@ -3,7 +3,7 @@
 import sqlite3
 
 from nastransfer.study import SCHEMA_VERSION, Store, Task, evaluation_key
-from nastransfer.study.store import MIGRATIONS, _statements
+from nastransfer.study.driver.store import MIGRATIONS, _statements
 
 RESULT = {
     "top1": 91.5,

@@ -59,7 +59,7 @@ def report_run(
     `n_boot` None: 1000 resamples, and the study's `fidelity.n_boot` for its proxy fidelity."""
     from nastransfer import study
     from nastransfer.analysis import build_report_from_frame, check_report_dir
-    from nastransfer.study.run_files import fidelity_n_boot, read_cost
+    from nastransfer.study.driver.run_dir import RunDir
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory {run_dir} does not exist")
@@ -68,8 +68,9 @@ def report_run(
     if out_dir is not None:
         check_report_dir(out_dir)
     title = f"NASTransfer study: {study.study_name(run_dir)}"  # a damaged resolved config is named first
-    cost = read_cost(run_dir)  # a damaged file is named before the analysis runs
-    fidelity_boot = n_boot if n_boot is not None else fidelity_n_boot(run_dir)
+    files = RunDir(run_dir)
+    cost = files.read_cost()  # a damaged file is named before the analysis runs
+    fidelity_boot = n_boot if n_boot is not None else files.fidelity_n_boot()
     frame = study.load(run_dir)
     if frame.empty:
         raise ConfigError(f"run directory {run_dir} holds no results yet")

@@ -43,7 +43,7 @@ def run(
     from nastransfer.study import load_study, run_study
     from nastransfer.study.config.schema import ExecutorConfig
     from nastransfer.study.cost.plan import estimate_study
-    from nastransfer.study.runner import check_before_run
+    from nastransfer.study.driver.driver import check_before_run
 
     config = load_study(study)
     given = {"kind": executor, "address": address, "workers": workers}
@@ -95,10 +95,10 @@ def _hours(hours: float) -> str:
 def status(run_dir: Annotated[Path, typer.Argument(help="run directory")]) -> None:
     """Progress of a run, per task kind; the tasks each node ran; the last line of each failure."""
     from nastransfer.study import Store
-    from nastransfer.study.store import STORE_NAME
+    from nastransfer.study.driver.run_dir import RunDir
 
-    if not (run_dir / STORE_NAME).is_file():
-        raise ConfigError(f"{run_dir}: not a study run directory (no {STORE_NAME})")
+    if not RunDir(run_dir).store.is_file():
+        raise ConfigError(f"{run_dir}: not a study run directory (no {RunDir.STORE})")
     with Store.of_run(run_dir, readonly=True) as store:
         counts = store.status_counts()
         nodes = store.node_counts()
@@ -125,9 +125,6 @@ def export(
     typer.echo(str(export_frame(run_dir, to)))
 
 
-REPORT_ERROR_NAME = "report.error.txt"
-
-
 def _report(console: Console, run_dir: Path) -> bool:
     """Write the run's report; a failure of the report is said in one line and leaves the finished
     study's results where they are (a traceback in the run directory), so hours of work are never lost
@@ -139,13 +136,14 @@ def _report(console: Console, run_dir: Path) -> bool:
     from nastransfer.atomic import atomic_write_text
     from nastransfer.cli.report import report_run
     from nastransfer.errors import NastransferError
+    from nastransfer.study.driver.run_dir import RunDir
 
     try:
         console.print(f"report: {report_run(run_dir)}")
     except NastransferError:
         raise
     except Exception as err:  # noqa: BLE001 - any bug of the analysis: the results must survive it
-        log = run_dir / REPORT_ERROR_NAME
+        log = RunDir(run_dir).report_error
         atomic_write_text(log, traceback.format_exc())
         console.print(
             f"[red]the report failed[/] ({type(err).__name__}: {escape(str(err))}); the study's results "

@@ -7,11 +7,11 @@
 from nastransfer.study.config.resolved import ResolvedStudy, resolve
 from nastransfer.study.config.schema import StudyConfig
 from nastransfer.study.config.validation import load_config, load_study, parse_config, parse_study
-from nastransfer.study.frame import COLUMNS, export, load
-from nastransfer.study.planner import plan_study
-from nastransfer.study.runner import RunSummary, Snapshot, run_study, study_name
-from nastransfer.study.store import SCHEMA_VERSION, Store
-from nastransfer.study.tasks import FORMAT_VERSION, Task, evaluation_key
+from nastransfer.study.driver.driver import RunSummary, Snapshot, run_study, study_name
+from nastransfer.study.driver.frame import COLUMNS, export, load
+from nastransfer.study.driver.planner import plan_study
+from nastransfer.study.driver.store import SCHEMA_VERSION, Store
+from nastransfer.study.driver.tasks import FORMAT_VERSION, Task, evaluation_key
 
 __all__ = [
     "COLUMNS",

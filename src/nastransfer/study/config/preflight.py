@@ -13,7 +13,7 @@ from typing import Any
 
 from nastransfer.errors import ConfigError, NastransferError
 from nastransfer.study.config.resolved import ResolvedSetting, ResolvedStudy
-from nastransfer.study.tasks import canonical_json
+from nastransfer.study.driver.tasks import canonical_json
 
 
 def check_data(study: ResolvedStudy, where: str) -> None:

@@ -19,13 +19,13 @@ from typing import Any
 
 from nastransfer.errors import DatasetError
 from nastransfer.study.config.resolved import ResolvedStudy
-
-TOKEN_NAME = ".storage-check"
+from nastransfer.study.driver.run_dir import RunDir
 
 
 @dataclass(frozen=True)
 class StorageNeeds:
-    """What a node must see: the run directory (holding `token` in TOKEN_NAME) and datasets (name, root)."""
+    """What a node must see: the run directory (holding `token` in `RunDir.TOKEN`) and the datasets
+    (name, root)."""
 
     run_dir: str
     token: str
@@ -48,7 +48,7 @@ def datasets_read(study: ResolvedStudy) -> tuple[tuple[str, str | None], ...]:
 def token_in(run_dir: Path, datasets: tuple[tuple[str, str | None], ...]) -> Iterator[StorageNeeds]:
     """A fresh token written into `run_dir` for the block (removed after), as the needs to check."""
     token = secrets.token_hex(16)
-    path = run_dir / TOKEN_NAME
+    path = RunDir(run_dir).token
     path.write_text(token, encoding="utf-8")
     try:
         yield StorageNeeds(str(run_dir.resolve()), token, datasets)
@@ -58,7 +58,7 @@ def token_in(run_dir: Path, datasets: tuple[tuple[str, str | None], ...]) -> Ite
 
 def look(needs: StorageNeeds) -> str | None:
     """On a node: None if it sees the run directory and every dataset, else the first problem."""
-    path = Path(needs.run_dir) / TOKEN_NAME
+    path = RunDir(needs.run_dir).token
     try:
         seen = path.read_text(encoding="utf-8")
     except OSError as err:

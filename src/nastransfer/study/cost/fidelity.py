@@ -41,7 +41,7 @@ def zero_cost_per_cell(spec: dict[str, Any], threads: int) -> dict[str, float]:
     from nastransfer.proxies.zero_cost import ZeroCostSetup, zero_cost_scores
     from nastransfer.spaces import get_space
     from nastransfer.study.cost.step_costs import torch_threads
-    from nastransfer.study.tasks import canonical_json
+    from nastransfer.study.driver.tasks import canonical_json
     from nastransfer.study.worker.body import load_data
 
     proxy = spec["proxy"]

@@ -46,10 +46,10 @@ from nastransfer.study.cost.step_costs import (
     train_steps_dict,
     zero_cost_call,
 )
+from nastransfer.study.driver.planner import plan_study
+from nastransfer.study.driver.tasks import Task, canonical_json
 from nastransfer.study.kinds import get_kind
 from nastransfer.study.kinds.base import TaskCost
-from nastransfer.study.planner import plan_study
-from nastransfer.study.tasks import Task, canonical_json
 
 
 @dataclass(frozen=True)

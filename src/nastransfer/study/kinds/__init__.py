@@ -6,13 +6,13 @@ cells with its proxies. Adding a kind is one module with a `TaskKind` subclass a
 `register_kind` (into `KINDS`).
 """
 
+from nastransfer.study.driver.store import set_table_owners
 from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.evaluate import EvaluateKind
 from nastransfer.study.kinds.fidelity import FidelityKind
 from nastransfer.study.kinds.registry import KINDS, get_kind, kind_names, kinds, register_kind
 from nastransfer.study.kinds.sample import SampleKind
 from nastransfer.study.kinds.search import SearchKind
-from nastransfer.study.store import set_table_owners
 
 for _kind in (SearchKind(), SampleKind(), EvaluateKind(), FidelityKind()):
     register_kind(_kind)

@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from nastransfer.study.tasks import Task
+from nastransfer.study.driver.tasks import Task
 
 if TYPE_CHECKING:
     import sqlite3
 
     from nastransfer.study.config.resolved import ResolvedStudy
     from nastransfer.study.config.schema import ExecutorConfig
-    from nastransfer.study.store import Store
+    from nastransfer.study.driver.store import Store
 
 #: A cell as the driver hands it on: (its key, its text).
 Cell = tuple[str, str]

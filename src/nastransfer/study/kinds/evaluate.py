@@ -8,14 +8,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nastransfer.study.driver.tasks import Task, evaluation_key
 from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.registry import get_kind
-from nastransfer.study.tasks import Task, evaluation_key
 
 if TYPE_CHECKING:
     from nastransfer.study.config.resolved import ResolvedStudy
     from nastransfer.study.config.schema import ExecutorConfig
-    from nastransfer.study.store import Store
+    from nastransfer.study.driver.store import Store
 
 _ROWS = """
 SELECT t.spec, t.cell, g.text AS genotype, g.space, r.top1, r.top5, r.params, r.flops,

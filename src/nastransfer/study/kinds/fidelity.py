@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nastransfer.study.cost import fidelity as fidelity_cost
+from nastransfer.study.driver.tasks import Task
 from nastransfer.study.kinds.base import Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.fidelity_scores import DDL, TABLE, fidelity_records, legacy_rows, score_rows
 from nastransfer.study.kinds.fidelity_tasks import fidelity_specs
-from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
     from nastransfer.study.config.resolved import ResolvedStudy
-    from nastransfer.study.store import Store
+    from nastransfer.study.driver.store import Store
 
 
 class FidelityKind(TaskKind):
@@ -29,7 +29,7 @@ class FidelityKind(TaskKind):
 
     def run(self, payload: dict[str, Any], workdir: Path | None) -> dict[str, Any]:
         from nastransfer.proxies.task import run_proxy_task
-        from nastransfer.study.tasks import canonical_json
+        from nastransfer.study.driver.tasks import canonical_json
         from nastransfer.study.worker.body import load_data
 
         assert workdir is not None

@@ -21,7 +21,7 @@ from nastransfer.errors import NastransferError, StoreError
 from nastransfer.results_columns import FIDELITY_METHOD, PROXY_ROLE
 
 if TYPE_CHECKING:
-    from nastransfer.study.store import Store
+    from nastransfer.study.driver.store import Store
 
 TABLE = "proxy_scores"
 DDL = f"""

@@ -6,13 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nastransfer.study.driver.tasks import Task
 from nastransfer.study.kinds.base import Cell, Estimator, TaskCost, TaskKind, Work
 from nastransfer.study.kinds.settings import all_source_settings, target_settings
-from nastransfer.study.tasks import Task
 
 if TYPE_CHECKING:
     from nastransfer.study.config.resolved import ResolvedStudy
-    from nastransfer.study.store import Store
+    from nastransfer.study.driver.store import Store
 
 RANDOM_METHOD = "random"
 

@@ -10,7 +10,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from nastransfer.study.tasks import canonical_json
+from nastransfer.study.driver.tasks import canonical_json
 
 
 def make_searcher(name: str, params: dict[str, Any]):

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nastransfer.runtime import atomic_write_bytes
-
-ATTEMPT_NAME = "attempt.json"  # in a task's workdir: the node and process that run (or last ran) it
+from nastransfer.study.driver.run_dir import RunDir
 
 
 def run_task(payload: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +32,7 @@ def run_task(payload: dict[str, Any]) -> dict[str, Any]:
         workdir = Path(payload["workdir"])
         workdir.mkdir(parents=True, exist_ok=True)
         attempt = {"node": node, "worker": worker, "started": time.time()}
-        atomic_write_bytes(workdir / ATTEMPT_NAME, json.dumps(attempt).encode())
+        atomic_write_bytes(RunDir.attempt_in(workdir), json.dumps(attempt).encode())
         result = payload["task_kind"].run(payload, workdir)
         return {"ok": True, "result": result, "worker": worker, "node": node}
     except Exception:

@@ -15,14 +15,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from nastransfer.errors import StoreError
-
-LOCK_NAME = "run.lock"
+from nastransfer.study.driver.run_dir import RunDir
 
 
 @contextmanager
 def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold the run directory's lock for the block, or raise StoreError if another process holds it."""
-    path = run_dir / LOCK_NAME
+    path = RunDir(run_dir).lock
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as err:
@@ -42,6 +41,6 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 def check_unlocked(run_dir: Path) -> None:
     """Raise the StoreError `run_lock` would if another process holds the lock now; creates nothing,
     so a run can refuse a busy directory before it spends time planning."""
-    if (run_dir / LOCK_NAME).exists():
+    if RunDir(run_dir).lock.exists():
         with run_lock(run_dir):
             pass

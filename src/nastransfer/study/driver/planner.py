@@ -10,8 +10,8 @@ section's proxies scoring its cells).
 from __future__ import annotations
 
 from nastransfer.study.config.resolved import ResolvedStudy
+from nastransfer.study.driver.tasks import Task
 from nastransfer.study.kinds import kinds
-from nastransfer.study.tasks import Task
 
 
 def plan_study(study: ResolvedStudy) -> list[Task]:

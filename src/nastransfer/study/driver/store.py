@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from nastransfer.errors import StoreError
-from nastransfer.study.tasks import Task
+from nastransfer.study.driver.run_dir import RunDir
+from nastransfer.study.driver.tasks import Task
 
-STORE_NAME = "study.sqlite"
 STATUSES = ("pending", "running", "done", "failed", "skipped")
 
 
@@ -115,7 +115,7 @@ class Store:
 
     @classmethod
     def of_run(cls, run_dir: str | Path, readonly: bool = False) -> Store:
-        return cls(Path(run_dir) / STORE_NAME, readonly=readonly)
+        return cls(RunDir(run_dir).store, readonly=readonly)
 
     def close(self) -> None:
         self._db.close()

@@ -19,18 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from nastransfer.errors import ConfigError, StoreError
-from nastransfer.runtime import atomic_write_bytes
 from nastransfer.study.config.preflight import check_data
 from nastransfer.study.config.resolved import ResolvedStudy
 from nastransfer.study.config.schema import StudyConfig
 from nastransfer.study.config.storage_check import datasets_read, token_in
 from nastransfer.study.cost.plan import CostPlan, device_total_text
+from nastransfer.study.driver.lock import check_unlocked, run_lock
+from nastransfer.study.driver.planner import plan_study
+from nastransfer.study.driver.run_dir import RunDir
+from nastransfer.study.driver.store import Store
+from nastransfer.study.driver.tasks import FORMAT_VERSION, Task, canonical_json
 from nastransfer.study.kinds import Cell, TaskKind, Work, get_kind
-from nastransfer.study.lock import check_unlocked, run_lock
-from nastransfer.study.planner import plan_study
-from nastransfer.study.run_files import COST_NAME, PLAN_NAME, RESOLVED_NAME, check_written_files
-from nastransfer.study.store import STORE_NAME, Store
-from nastransfer.study.tasks import FORMAT_VERSION, Task, canonical_json
 from nastransfer.study.worker.executors import Executor, make_executor
 
 
@@ -81,6 +80,7 @@ def run_study(
     directory keeps the plan and, at the end, its estimates against the measured costs.
     """
     run_dir = Path(run_dir)
+    files = RunDir(run_dir)
     tasks = plan_study(study)
     resolved = resolved_config(study)
     check_data(study, where or f"study {study.name!r}")
@@ -93,7 +93,7 @@ def run_study(
             _check_storage(executor, run_dir, study, created)
             prepare_run_dir(resolved, run_dir, len(tasks))
             if plan is not None:
-                _write_json(run_dir / PLAN_NAME, plan.to_dict())
+                files.write_json(files.plan, plan.to_dict())
             estimates = plan.wall_by_task() if plan is not None else {}
             with Store.of_run(run_dir) as store:
                 store.add_tasks(tasks)
@@ -105,7 +105,7 @@ def run_study(
                 counts = store.status_counts()
                 failed = [row for row in store.tasks() if row["status"] == "failed"]
                 if plan is not None:
-                    _write_json(run_dir / COST_NAME, cost_summary(plan, store))
+                    files.write_json(files.cost, cost_summary(plan, store))
     finally:
         executor.close()
     return RunSummary(run_dir, counts, [row["key"] for row in failed], _cause(failed))
@@ -116,7 +116,7 @@ def check_before_run(study: ResolvedStudy, run_dir: Path, where: str | None = No
     (`check_run_dir`), another study in it, another run holding it, then the study's data (`where`,
     e.g. the study file, starts each data error)."""
     check_run_dir(run_dir)
-    if (run_dir / RESOLVED_NAME).exists():
+    if RunDir(run_dir).resolved.exists():
         _check_same_study(resolved_config(study), run_dir, len(plan_study(study)))
     check_unlocked(run_dir)
     check_data(study, where or f"study {study.name!r}")
@@ -127,11 +127,12 @@ def check_run_dir(run_dir: Path) -> None:
     and no folder where the plan and cost files go."""
     if run_dir.exists() and not run_dir.is_dir():
         raise StoreError(f"{run_dir}: exists and is not a directory; use another --dir")
-    if (run_dir / STORE_NAME).exists():
+    files = RunDir(run_dir)
+    if files.store.exists():
         Store.of_run(run_dir, readonly=True).close()
-    if (run_dir / RESOLVED_NAME).exists():
-        _read_resolved(run_dir / RESOLVED_NAME)
-    check_written_files(run_dir)
+    if files.resolved.exists():
+        files.read_resolved()
+    files.check_writable()
 
 
 def _check_storage(executor: Executor, run_dir: Path, study: ResolvedStudy, created: bool) -> None:
@@ -182,26 +183,22 @@ def resolved_config(study: ResolvedStudy) -> dict[str, Any]:
 def prepare_run_dir(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> None:
     """Create the run directory and write the resolved config, or check that it holds this same study."""
     resolved = {**resolved, "tasks": n_tasks}
-    path = run_dir / RESOLVED_NAME
-    if path.exists():
+    files = RunDir(run_dir)
+    if files.resolved.exists():
         _check_same_study(resolved, run_dir, n_tasks)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(path, resolved)
+    files.write_json(files.resolved, resolved)
 
 
 def _check_same_study(resolved: dict[str, Any], run_dir: Path, n_tasks: int) -> None:
     """The run directory's resolved config is this study's, else a ConfigError: resuming another
     study's store would mix two studies' results."""
-    previous = _read_resolved(run_dir / RESOLVED_NAME)
+    previous = RunDir(run_dir).read_resolved()
     if identity(previous) != identity({**resolved, "tasks": n_tasks}):
         raise ConfigError(
             f"{run_dir}: holds another study ({previous['config'].get('name')!r} with other settings); "
             "use another --dir"
         )
-
-
-def _write_json(path: Path, value: dict[str, Any]) -> None:
-    atomic_write_bytes(path, (json.dumps(value, indent=2, sort_keys=True) + "\n").encode())
 
 
 _MEASURED = """
@@ -241,20 +238,6 @@ def cost_summary(plan: CostPlan, store: Store) -> dict[str, Any]:
     }
 
 
-def _read_resolved(path: Path) -> dict[str, Any]:
-    """The resolved config a run directory holds; a damaged one is refused, never overwritten."""
-    try:
-        resolved = json.loads(path.read_bytes())
-        if isinstance(resolved, dict) and isinstance(resolved.get("config"), dict):
-            return resolved
-        problem = "not a resolved study"
-    except (OSError, ValueError) as err:
-        problem = f"unreadable ({type(err).__name__})"
-    raise StoreError(
-        f"{path}: {problem}; it is left as it is: restore it, or delete it to resume with the study file"
-    )
-
-
 #: Config keys added after run directories were first written: left out of the record while unused, so
 #: those directories keep their identity and resume.
 _LATER_KEYS = {"evaluate": ("source_protocols", "source_protocol_overrides"), "random": ("source_cells",)}
@@ -278,7 +261,7 @@ def identity(resolved: dict[str, Any]) -> str:
 def study_name(run_dir: str | Path) -> str:
     """The study's `name` from the run's resolved config; the directory's name when there is none."""
     run_dir = Path(run_dir)
-    path = run_dir / RESOLVED_NAME
+    path = RunDir(run_dir).resolved
     if not path.is_file():
         return run_dir.resolve().name
     try:
@@ -390,11 +373,12 @@ class _Driver:
         self._submit(flight)
 
     def _payload(self, task: Task, workdir_key: str) -> dict[str, Any]:
-        workdir = self.run_dir / "tasks" / workdir_key
+        files = RunDir(self.run_dir)
+        workdir = files.task_dir(workdir_key)
         workdir.mkdir(parents=True, exist_ok=True)
-        spec_path = workdir / "task.json"
+        spec_path = files.task_spec(workdir_key)
         if not spec_path.exists():
-            atomic_write_bytes(spec_path, (json.dumps(task.spec, indent=2, sort_keys=True) + "\n").encode())
+            files.write_json(spec_path, task.spec)
         return {"kind": task.kind, "spec": task.spec, "workdir": str(workdir)}
 
     def _submit(self, flight: _Flight) -> None:

@@ -16,15 +16,16 @@ import pandas as pd
 from nastransfer.atomic import atomic_write_text, atomic_writer
 from nastransfer.errors import ConfigError
 from nastransfer.results_columns import COLUMNS
+from nastransfer.study.driver.run_dir import RunDir
+from nastransfer.study.driver.store import Store
 from nastransfer.study.kinds import kinds
-from nastransfer.study.store import STORE_NAME, Store
 
 
 def load(run_dir: str | Path) -> pd.DataFrame:
     """The results frame of a run directory (finished tasks only; a running study can be read)."""
     run_dir = Path(run_dir)
-    if not (run_dir / STORE_NAME).is_file():
-        raise ConfigError(f"{run_dir}: not a study run directory (no {STORE_NAME})")
+    if not RunDir(run_dir).store.is_file():
+        raise ConfigError(f"{run_dir}: not a study run directory (no {RunDir.STORE})")
     with Store.of_run(run_dir, readonly=True) as store:
         records = [row for kind in kinds() for row in kind.frame_rows(store)]
     return pd.DataFrame.from_records(records, columns=list(COLUMNS))
