@@ -4,11 +4,12 @@ executor, resumes without rerunning, exports the per-cell scores, and the report
 import importlib.util
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from nastransfer.cli.main import main
-from nastransfer.study import load
+from nastransfer.study import load, load_frames
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("analognasbench") is None, reason="needs analog-nasbench (nb201:cifar10)"
@@ -202,3 +203,24 @@ def test_tables_as_proxies_of_each_other(tmp_path):
     assert proxies[proxies["method"] == "graph:proteins"]["top1"].isna().any()  # cells proteins lacks
     text = (tmp_path / "run" / "report" / "report.md").read_text()
     assert "Proxy fidelity to graph:cora" in text and "Proxy fidelity to graph:citeseer" in text
+
+
+def test_the_report_reads_the_scores_as_a_frame_of_their_own(run_dir):
+    """`load_frames` keeps the fidelity rows out of the results frame and hands the report the scores
+    frame read from `proxy_scores`: each score with its cost share and its cell's target score, as
+    the exported rows carry them."""
+    results, own = load_frames(run_dir)
+    assert not ((results["eval_role"] == "proxy") | (results["method"] == "fidelity")).any()
+    scores = own["proxy_scores"]
+    columns = ["cell", "genotype", "proxy", "source", "score", "target", "cost_s", "target_name"]
+    assert list(scores.columns) == columns
+    frame = load(run_dir)
+    proxies = frame[frame["eval_role"] == "proxy"]
+    targets = frame[frame["method"] == "fidelity"].set_index("cell")["top1"]
+    assert len(results) == len(frame) - len(proxies) - len(targets)
+    assert scores["cell"].tolist() == proxies["cell"].tolist()
+    assert scores["proxy"].tolist() == proxies["method"].tolist()
+    np.testing.assert_array_equal(scores["score"], proxies["top1"].astype(float))
+    np.testing.assert_array_equal(scores["cost_s"], proxies["eval_device_s"])
+    np.testing.assert_array_equal(scores["target"], targets.reindex(scores["cell"]).to_numpy(dtype=float))
+    assert set(scores["target_name"]) == {"nb201:cifar10"}

@@ -28,7 +28,6 @@ from nastransfer.analysis.agreement import (
     spearman_rho,
     top_k_overlap,
 )
-from nastransfer.results_columns import FIDELITY_METHOD, PROXY_ROLE
 
 TOP_FRACTIONS = {"top5": 0.05, "top10": 0.10}
 STATISTICS = ("kendall", "spearman", *TOP_FRACTIONS)
@@ -58,31 +57,6 @@ def from_scores_frame(frame: pd.DataFrame) -> tuple[list[ProxyScores], pd.Series
     ]
     target = frame.drop_duplicates("cell").set_index("cell")["target"].astype(float)
     return proxies, target
-
-
-def split_fidelity(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the fidelity rows of a results frame as a scores frame, the remaining results frame)."""
-    if not {"eval_role", "method"} <= set(frame.columns):  # left for `check_frame` to name
-        return pd.DataFrame(columns=["cell", "proxy", "source", "score", "target", "cost_s"]), frame
-    is_fidelity = (frame["eval_role"] == PROXY_ROLE) | (frame["method"] == FIDELITY_METHOD)
-    rest = frame[~is_fidelity].reset_index(drop=True)
-    rows = frame[is_fidelity]
-    proxies = rows[rows["eval_role"] == PROXY_ROLE]
-    target = rows[rows["eval_role"] != PROXY_ROLE].set_index(["cell", "eval_dataset"])["top1"]
-    keys = pd.MultiIndex.from_arrays([proxies["cell"], proxies["eval_dataset"]])
-    scores = pd.DataFrame(
-        {
-            "cell": proxies["cell"],
-            "genotype": proxies["genotype"],
-            "proxy": proxies["method"],
-            "source": proxies["source"],
-            "score": proxies["top1"].astype(float),
-            "target": target.reindex(keys).to_numpy(dtype=float),
-            "cost_s": proxies["eval_device_s"].astype(float).to_numpy(),
-            "target_name": proxies["eval_dataset"],
-        }
-    ).reset_index(drop=True)
-    return scores, rest
 
 
 def top_k(n: int, fraction: float) -> int:

@@ -452,18 +452,20 @@ def build_report_from_frame(
     seed: int = 0,
     cost: dict | None = None,
     fidelity_n_boot: int | None = None,
+    scores: pd.DataFrame | None = None,
 ) -> Path:
     """Write `out_dir/report/report.html` and/or `report.md` (figures in `report/report_files/`, PNG and SVG)
-    from a results frame (and a run's `cost.json`, when given); return the HTML path when HTML was asked
-    for, else the Markdown path. The proxy-fidelity intervals take `fidelity_n_boot` resamples when
-    given (a study's `fidelity.n_boot`), else `n_boot`."""
+    from a results frame (and, when given, a run's `cost.json` and a `[fidelity]` section's scores
+    frame: cell, genotype, proxy, source, score, target, cost_s, target_name); return the HTML path
+    when HTML was asked for, else the Markdown path. The proxy-fidelity intervals take
+    `fidelity_n_boot` resamples when given (a study's `fidelity.n_boot`), else `n_boot`."""
     formats = tuple(formats)
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
         raise ConfigError(
             f"report format {unknown[0] if unknown else '(none)'!r} unknown; use html and/or md"
         )
-    scores, frame = fidelity.split_fidelity(frame)
+    scores = pd.DataFrame() if scores is None else scores
     folder = _report_folder(Path(out_dir))
     blocks, figures = [Block("title", title)], {}
     if not frame.empty or scores.empty:

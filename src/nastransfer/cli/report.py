@@ -60,6 +60,7 @@ def report_run(
     from nastransfer import study
     from nastransfer.analysis import build_report_from_frame, check_report_dir
     from nastransfer.study.driver.run_dir import RunDir
+    from nastransfer.study.kinds.fidelity_scores import SCORES_FRAME
 
     if not run_dir.is_dir():
         raise ConfigError(f"run directory {run_dir} does not exist")
@@ -71,8 +72,9 @@ def report_run(
     files = RunDir(run_dir)
     cost = files.read_cost()  # a damaged file is named before the analysis runs
     fidelity_boot = n_boot if n_boot is not None else files.fidelity_n_boot()
-    frame = study.load(run_dir)
-    if frame.empty:
+    frame, own_frames = study.load_frames(run_dir)
+    scores = own_frames.get(SCORES_FRAME)
+    if frame.empty and (scores is None or scores.empty):
         raise ConfigError(f"run directory {run_dir} holds no results yet")
     return build_report_from_frame(
         frame,
@@ -83,4 +85,5 @@ def report_run(
         seed=seed,
         cost=cost,
         fidelity_n_boot=fidelity_boot,
+        scores=scores,
     )

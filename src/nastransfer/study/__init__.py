@@ -8,7 +8,7 @@ from nastransfer.study.config.resolved import ResolvedStudy, resolve
 from nastransfer.study.config.schema import StudyConfig
 from nastransfer.study.config.validation import load_config, load_study, parse_config, parse_study
 from nastransfer.study.driver.driver import RunSummary, Snapshot, run_study, study_name
-from nastransfer.study.driver.frame import COLUMNS, export, load
+from nastransfer.study.driver.frame import COLUMNS, export, load, load_frames
 from nastransfer.study.driver.planner import plan_study
 from nastransfer.study.driver.store import SCHEMA_VERSION, Store
 from nastransfer.study.driver.tasks import FORMAT_VERSION, Task, evaluation_key
@@ -26,6 +26,7 @@ __all__ = [
     "evaluation_key",
     "export",
     "load",
+    "load_frames",
     "load_config",
     "load_study",
     "parse_config",

@@ -4,7 +4,8 @@ Columns are exactly those of docs/architecture.md, defined in `nastransfer.resul
 kind adds its rows (`TaskKind.frame_rows`), in registration order: the evaluations (a cell found twice,
 by two methods or seeds or as an isomorphic NB201 twin, has one training per setting but one row per
 finding, so each method is credited with its own cell), then a `[fidelity]` section's proxy and
-target rows.
+target rows: what `export` writes. The report reads `load_frames`: the results frame of the kinds
+without a frame of their own, and those frames apart (the fidelity kind's scores frame).
 """
 
 from __future__ import annotations
@@ -22,13 +23,34 @@ from nastransfer.study.kinds import kinds
 
 
 def load(run_dir: str | Path) -> pd.DataFrame:
-    """The results frame of a run directory (finished tasks only; a running study can be read)."""
+    """The results frame of a run directory, every kind's rows (finished tasks only; a running study
+    can be read): what `export` writes."""
+    with _open(run_dir) as store:
+        records = [row for kind in kinds() for row in kind.frame_rows(store)]
+    return pd.DataFrame.from_records(records, columns=list(COLUMNS))
+
+
+def load_frames(run_dir: str | Path) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """What the report reads: the results frame of the kinds without a frame of their own, and each
+    other kind's own frame by its name (`TaskKind.own_frame`: the fidelity kind's scores frame)."""
+    results: list[dict] = []
+    own: dict[str, list[dict]] = {}
+    with _open(run_dir) as store:
+        for kind in kinds():
+            if kind.own_frame is None:
+                results += kind.frame_rows(store)
+            else:
+                own.setdefault(kind.own_frame, []).extend(kind.own_frame_rows(store))
+    frames = {name: pd.DataFrame.from_records(rows) for name, rows in own.items()}
+    return pd.DataFrame.from_records(results, columns=list(COLUMNS)), frames
+
+
+def _open(run_dir: str | Path) -> Store:
+    """The run directory's store, read-only; a folder without one is refused in one line."""
     run_dir = Path(run_dir)
     if not RunDir(run_dir).store.is_file():
         raise ConfigError(f"{run_dir}: not a study run directory (no {RunDir.STORE})")
-    with Store.of_run(run_dir, readonly=True) as store:
-        records = [row for kind in kinds() for row in kind.frame_rows(store)]
-    return pd.DataFrame.from_records(records, columns=list(COLUMNS))
+    return Store.of_run(run_dir, readonly=True)
 
 
 def export(run_dir: str | Path, destination: str | Path) -> Path:

@@ -82,6 +82,9 @@ class TaskKind(ABC):
     produces_cell: ClassVar[bool] = False
     #: Its store tables: name -> `CREATE TABLE IF NOT EXISTS` statement(s), made on every store open.
     tables: ClassVar[dict[str, str]] = {}
+    #: The frame of its own its results form for the report (e.g. the fidelity kind's scores frame),
+    #: read through `own_frame_rows`; None: its rows are results-frame rows only.
+    own_frame: ClassVar[str | None] = None
 
     # -- planner --------------------------------------------------------------------------------------
 
@@ -127,7 +130,12 @@ class TaskKind(ABC):
         """Store a finished task's result and mark `work.keys` done; the cell it produced, if any."""
 
     def frame_rows(self, store: Store) -> list[dict[str, Any]]:
-        """Its rows of the results frame (`results_columns.COLUMNS`), from its finished tasks."""
+        """Its rows of the results frame (`results_columns.COLUMNS`), from its finished tasks: what
+        `export` writes. A kind with an `own_frame` gives the report that frame instead."""
+        return []
+
+    def own_frame_rows(self, store: Store) -> list[dict[str, Any]]:
+        """The rows of its `own_frame`, from its finished tasks' own tables."""
         return []
 
     def adopt(self, db: sqlite3.Connection, where: str) -> None:

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any
 from nastransfer.study.cost import fidelity as fidelity_cost
 from nastransfer.study.driver.tasks import Task
 from nastransfer.study.kinds.base import Estimator, TaskCost, TaskKind, Work
-from nastransfer.study.kinds.fidelity_scores import DDL, TABLE, fidelity_records, legacy_rows, score_rows
+from nastransfer.study.kinds.fidelity_scores import (
+    DDL,
+    SCORES_FRAME,
+    TABLE,
+    fidelity_records,
+    legacy_rows,
+    score_records,
+    score_rows,
+)
 from nastransfer.study.kinds.fidelity_tasks import fidelity_specs
 
 if TYPE_CHECKING:
@@ -23,6 +31,7 @@ if TYPE_CHECKING:
 class FidelityKind(TaskKind):
     name = "fidelity"
     tables = {TABLE: DDL}
+    own_frame = SCORES_FRAME
 
     def expand(self, study: ResolvedStudy, planned: list[Task]) -> list[Task]:
         return [Task.make(self.name, spec) for spec in fidelity_specs(study)]
@@ -42,6 +51,9 @@ class FidelityKind(TaskKind):
 
     def frame_rows(self, store: Store) -> list[dict[str, Any]]:
         return fidelity_records(store, self.name)
+
+    def own_frame_rows(self, store: Store) -> list[dict[str, Any]]:
+        return score_records(store, self.name)
 
     def adopt(self, db: sqlite3.Connection, where: str) -> None:
         """Schema 3 kept each task's scores as JSON in `searches` under the task's key, with no cell."""

@@ -1,18 +1,20 @@
-"""The stored proxy scores of a study's fidelity tasks, and their results-frame rows.
+"""The stored proxy scores of a study's fidelity tasks, their results-frame rows and their own frame.
 
 Each scored cell is a row of the store's `proxy_scores` table (task, position, cell, text, score,
 target score; NaN is stored as NULL). A proxy row of the frame has `eval_role` "proxy", `method` the
 proxy's name (predictor, `train:<protocol>`, `supernet` or the proxy table), `source`/`source_kind`
 its source and kind, `top1` the score and the cell's share of the task's cost; a target row has
 `method` "fidelity", the target table as `eval_dataset` and the table's metric as `top1` (once per
-cell). Stores of schema 3 and older kept a task's scores as JSON in `searches`; `legacy_rows`
-decodes that once, when the store migrates.
+cell). The report reads the kind's own frame instead, the scores frame (`score_records`: cell,
+genotype, proxy, source, score, target, cost_s, target_name). Stores of schema 3 and older kept a
+task's scores as JSON in `searches`; `legacy_rows` decodes that once, when the store migrates.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
@@ -21,9 +23,14 @@ from nastransfer.errors import NastransferError, StoreError
 from nastransfer.results_columns import FIDELITY_METHOD, PROXY_ROLE
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from nastransfer.study.driver.store import Store
 
 TABLE = "proxy_scores"
+#: The fidelity kind's own frame (`TaskKind.own_frame`): its scores, one row per scored cell.
+SCORES_FRAME = "proxy_scores"
+SCORES_COLUMNS = ("cell", "genotype", "proxy", "source", "score", "target", "cost_s", "target_name")
 DDL = f"""
 CREATE TABLE IF NOT EXISTS {TABLE} (
     task_key TEXT NOT NULL, position INTEGER NOT NULL, cell TEXT NOT NULL, genotype TEXT NOT NULL,
@@ -107,10 +114,10 @@ def _number(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def fidelity_records(store: Store, kind: str) -> list[dict[str, Any]]:
-    """Proxy rows of every finished task of `kind`, then one target row per scored cell; a stored
-    cell whose text is not that cell is one StoreError naming the store and the task."""
-    proxy_rows, target_rows = [], {}
+def _stored(store: Store, kind: str) -> Iterator[tuple[dict[str, Any], sqlite3.Row, dict[str, float]]]:
+    """(spec, stored row, the cell's share of its task's cost) of every score of every finished task
+    of `kind`, in task then cell order; a stored cell whose text is not that cell is one StoreError
+    naming the store and the task."""
     specs: dict[str, dict[str, Any]] = {}
     for row in store.query(_ROWS, (kind,)):
         key = row["key"]
@@ -123,6 +130,14 @@ def fidelity_records(store: Store, kind: str) -> list[dict[str, Any]]:
             raise _damaged(str(store.path), key, err) from None
         n = max(row["n"], 1)
         share = {"eval_wall_s": (row["wall_s"] or 0.0) / n, "eval_device_s": (row["device_s"] or 0.0) / n}
+        yield spec, row, share
+
+
+def fidelity_records(store: Store, kind: str) -> list[dict[str, Any]]:
+    """Results-frame rows (what `export` writes): proxy rows of every finished task of `kind`, then one
+    target row per scored cell."""
+    proxy_rows, target_rows = [], {}
+    for spec, row, share in _stored(store, kind):
         cell, text, proxy = row["cell"], row["genotype"], spec["proxy"]
         common = {"search_seed": spec["seed"], "eval_seed": spec["seed"], "eval_dataset": spec["target"]}
         proxy_rows.append(
@@ -158,3 +173,25 @@ def fidelity_records(store: Store, kind: str) -> list[dict[str, Any]]:
             ),
         )
     return proxy_rows + list(target_rows.values())
+
+
+def score_records(store: Store, kind: str) -> list[dict[str, Any]]:
+    """The scores frame (`SCORES_COLUMNS`, what the report's "Proxy fidelity" section reads): one row
+    per stored score with the target's score of the cell (the first stored for that cell and target,
+    as in the results frame's target rows) and the cell's share of its task's device-seconds."""
+    rows, targets = [], {}
+    for spec, row, share in _stored(store, kind):
+        target = targets.setdefault((row["cell"], spec["target"]), _number(row["target"]))
+        rows.append(
+            {
+                "cell": row["cell"],
+                "genotype": row["genotype"],
+                "proxy": spec["proxy"]["name"],
+                "source": spec["source"],
+                "score": float(_number(row["score"])),
+                "target": float(target),
+                "cost_s": float(share["eval_device_s"]),
+                "target_name": spec["target"],
+            }
+        )
+    return rows
