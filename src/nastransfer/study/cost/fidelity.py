@@ -2,7 +2,7 @@
 
 A zero-cost predictor is priced per cell from one timed evaluation of the predictor on the first
 TIMED_CELLS cells of a task (per distinct predictor, source, batch and network; cached like the step
-timings), times the task's cells. A short training is a training (`cost_plan` prices it as any
+timings), times the task's cells. A short training is a training (`plan` prices it as any
 evaluation: one representative cell), once per cell; a weight-sharing proxy is an RSWS search whose
 final scoring is of the task's cells; another table's ranking costs nothing to look up (its stated
 `cost_per_cell_s` is a stand-in the task reports, not device time).
@@ -63,7 +63,7 @@ def zero_cost_per_cell(spec: dict[str, Any], threads: int) -> dict[str, float]:
 
 
 def supernet_search_spec(spec: dict[str, Any]) -> dict[str, Any]:
-    """The weight-sharing proxy as the search `cost_plan` prices: RSWS on the source with the proxy's
+    """The weight-sharing proxy as the search `plan` prices: RSWS on the source with the proxy's
     budget, its final scoring of the task's cells as RSWS's scoring of n_samples candidates."""
     from nastransfer.search import published_budget
 
@@ -80,7 +80,7 @@ def supernet_search_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def training_setting(spec: dict[str, Any]) -> dict[str, Any]:
-    """The short training as an evaluation setting `cost_plan` prices (one cell's training)."""
+    """The short training as an evaluation setting `plan` prices (one cell's training)."""
     proxy = spec["proxy"]
     return {
         "space": spec["space"],

@@ -5,7 +5,7 @@ its final derivation; a training-free search its predictor calls x one call's me
 training costs its epochs x (training steps + test batches); table look-ups
 and random draws cost nothing. Steps per epoch come from the budget or protocol and the sizes of
 the data splits (the dataset is read if it is here, else its published size is used); seconds per
-step come from `cost_model` (measured here, or from FLOPs for a GPU this machine lacks). A trained
+step come from `step_costs` (measured here, or from FLOPs for a GPU this machine lacks). A trained
 cell is not known before its search has run, so every training is costed with one representative
 cell of the space (`space.sample(0)`). Wall time replays the driver's order (producers first, a
 cell's trainings once its search is done) on the executor's slots.
@@ -69,7 +69,7 @@ class CostPlan:
 
     study: str
     device: str
-    estimated_from: str  # "measured" (on this machine) or "flops" (cost_model's assumed GPU throughputs)
+    estimated_from: str  # "measured" (on this machine) or "flops" (step_costs's assumed GPU throughputs)
     workers: int
     threads: int
     tasks: list[TaskCost]
