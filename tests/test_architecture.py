@@ -99,8 +99,12 @@ def _modules_on_a_cycle() -> tuple[str, ...]:
     return tuple(sorted(module for module in graph if returns_to(module)))
 
 
+_ROOT = Path(nastransfer.__file__).parent
+#: Every package, sub-packages (the study's rooms, the spaces' folders) included, dotted below nastransfer.
 PACKAGES = sorted(
-    p.name for p in Path(nastransfer.__file__).parent.iterdir() if (p / "__init__.py").is_file()
+    ".".join(init.parent.relative_to(_ROOT).parts)
+    for init in _ROOT.rglob("__init__.py")
+    if init.parent != _ROOT
 )
 
 
@@ -113,5 +117,7 @@ def test_no_module_imports_itself_back(package):
 
 
 def _package_of(module: str) -> str:
-    parts = module.split(".")
-    return parts[1] if len(parts) > 1 and parts[1] in PACKAGES else "top level"
+    """The innermost package holding `module` (a package's `__init__` is its own), else "top level"."""
+    parts = module.split(".")[1:]
+    inner = [".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in PACKAGES]
+    return inner[0] if inner else "top level"
