@@ -79,10 +79,11 @@ RECORDED = {
         "ef3578ef6759fec2b0e07045789a4e672a43715f0d7a2769fa320d0acf081836",
         "fc2540171f7e88cc0fe584f5ae2ec791dc07013292a4e159dbf3dc81047754f6",
     ),
-Traceback (most recent call last):
-  File "/tmp/digests.py", line 8, in <module>
-    from nastransfer.study.runner import identity, resolved_config
-ModuleNotFoundError: No module named 'nastransfer.study.runner'
+    "nb201-fmnist-protocols.toml": (
+        50,
+        "20a765a633a927a4ebf066a122a4fb50f6c7fdda1311625114d6203665bb89c8",
+        "d94eceb944ce7cce1483470f191f61b0de4732df64f9dc9998ffa226850e4d1c",
+    ),
     "nb201-fmnist-study.toml": (
         675,
         "718e42e18e08db33331614024b3bdedbc6039103ee19fed757402b0a33d18281",
