@@ -28,6 +28,7 @@ import pandas as pd
 from nastransfer.analysis import proxy_design
 from nastransfer.analysis.frame import (
     RANDOM,
+    RESULT_KEYS,
     SOURCE_ROLE,
     TARGET_ROLE,
     Setting,
@@ -291,13 +292,14 @@ def methods_vs_random(frame: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0)
 
 
 def _gains(scores: pd.DataFrame, role: str) -> np.ndarray:
-    """Per cell and dataset of `role`, the last protocol's accuracy minus the base protocol's."""
+    """Per search result and dataset of `role`, the last protocol's accuracy minus the base protocol's
+    (the cells that the report's protocol table averages)."""
     gains = []
     for _, rows in scores[scores["eval_role"] == role].groupby("eval_dataset", sort=True):
         order = protocol_order(rows["protocol"])
         if len(order) < 2:
             continue
-        wide = rows.pivot_table(index="cell", columns="protocol", values="top1", aggfunc="mean")
+        wide = rows.pivot_table(index=RESULT_KEYS, columns="protocol", values="top1", aggfunc="mean")
         gains.append((wide[order[-1]] - wide[order[0]]).dropna().to_numpy())
     return np.concatenate(gains) if gains else np.array([])
 

@@ -17,6 +17,8 @@ TARGET_ROLE = "target"
 REQUIRED_COLUMNS = ("cell", *ORIGIN_COLUMNS, *SETTING_COLUMNS, EVAL_SEED, "top1")
 # One searched (or randomly drawn) cell evaluated in one setting; training seeds are averaged away.
 CELL_KEYS = [*ORIGIN_COLUMNS, "cell", *SETTING_COLUMNS]
+# One search's (or draw's) result across settings: a genotype found by two searches counts twice.
+RESULT_KEYS = ["method", "source", "search_seed", "cell"]
 
 
 class Setting(NamedTuple):

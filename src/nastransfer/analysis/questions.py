@@ -18,6 +18,7 @@ import pandas as pd
 from nastransfer.analysis.agreement import MIN_POINTS
 from nastransfer.analysis.frame import (
     RANDOM,
+    RESULT_KEYS,
     SOURCE_ROLE,
     TARGET_ROLE,
     Setting,
@@ -274,7 +275,7 @@ def protocol_effect(frame: pd.DataFrame) -> Section:
     for (dataset, role), group in scores.groupby(["eval_dataset", "eval_role"], sort=True):
         order = protocol_order(group["protocol"])
         wide = group.pivot_table(
-            index=["method", "source", "search_seed", "cell"],
+            index=RESULT_KEYS,
             columns="protocol",
             values="top1",
             aggfunc="mean",
