@@ -74,6 +74,11 @@ RECORDED = {
         "4ce08e25d1dc7fa9cdb2f5926aeb94a55863235a34781ecb79ca72ef9ad0e990",
         "9633b860c6f4e4bd54eb93084de63d152b4aecdf94efa03f53897b1fb759ef25",
     ),
+    "nb201-fmnist-noise-28px.toml": (
+        60,
+        "f6245351e0d09b4e3baa1a9397141010f04731a5930aa25f033b6cb5f557c869",
+        "cbc91725e81714d631bcf59330c08023a437bdc8ea0bf985c8eca7b94f911e5f",
+    ),
     "nb201-fmnist-noise-long.toml": (
         60,
         "ef3578ef6759fec2b0e07045789a4e672a43715f0d7a2769fa320d0acf081836",
