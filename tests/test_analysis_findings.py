@@ -248,3 +248,24 @@ def test_protocol_verdict_weighs_losses_as_much_as_gains(small_gain, large_gain,
     (protocol,) = findings.protocol_verdicts(cell_scores(pd.DataFrame(rows)), n_boot=300, seed=0)
     assert protocol.verdict == verdict
     assert protocol.difference.value == pytest.approx(abs(small_gain) - abs(large_gain), abs=0.2)
+
+
+def test_identical_cells_without_interaction_are_not_a_significant_reordering():
+    cells = {
+        (m, d): [v + shift] * 2
+        for m, v in (("a", 1.0), ("b", 2.0), ("c", 3.0))
+        for d, shift in (("p", 0), ("q", 5))
+    }
+    effect = proxy_design.design_effect(_design_cells(cells), n_perm=50, n_boot=20, seed=0)
+    assert not effect.p < 0.05 and effect.tau == pytest.approx(1.0)  # 0/0 up to rounding: no evidence
+    frame = _design_cells(cells).assign(
+        cell=lambda f: [f"c{i}" for i in range(len(f))],
+        source_kind="proxy",
+        eval_role="target",
+        eval_dataset="t",
+        protocol="p",
+        search_seed=0,
+        eval_seed=0,
+    )
+    (verdict,) = findings.design_verdicts(frame, n_boot=50, seed=0)
+    assert verdict.verdict == findings.CANNOT_TELL
