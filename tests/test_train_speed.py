@@ -1,4 +1,5 @@
-"""Speed plans: bf16 and compile only where a (cached) measurement says they pay; results record the plan."""
+"""Speed plans: precision from the protocol and device alone, compile only where a (cached) measurement
+says it pays; results record the plan."""
 
 import json
 
@@ -30,7 +31,6 @@ def private_cache(tmp_path, monkeypatch):
 
 
 def timings(monkeypatch, fp32_s, bf16_s):
-    monkeypatch.setattr(speed, "cpu_has_bf16", lambda: True)
     monkeypatch.setattr(speed, "step_timing", lambda *a, **k: {"fp32_s": fp32_s, "bf16_s": bf16_s})
 
 
@@ -46,25 +46,26 @@ def test_short_trainings_do_not_measure(monkeypatch):
     assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG - 1) == SpeedPlan("off", False)
 
 
-def test_bf16_only_where_it_pays(monkeypatch):
-    timings(monkeypatch, fp32_s=0.10, bf16_s=0.08)
-    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG).amp == "bf16"
-    timings(monkeypatch, fp32_s=0.10, bf16_s=0.135)
-    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG).amp == "off"
-    assert plan_speed(tiny_net(), protocol(amp="off"), CPU, (8, 1, 8, 8), LONG).amp == "off"
-
-
-def test_bf16_is_not_measured_without_native_support(monkeypatch):
-    monkeypatch.setattr(speed, "cpu_has_bf16", lambda: False)
-    seen = {}
+@pytest.mark.parametrize("bf16_s", [0.05, 0.50])
+def test_cpu_precision_never_rests_on_a_timing(monkeypatch, bf16_s):
+    """The same seed must give the same metrics whatever a timing said: bf16 twice as fast or five
+    times slower, `amp="auto"` on the CPU trains in fp32, and bf16 steps are not even timed."""
+    seen = []
 
     def fake(model, device, shape, with_bf16):
-        seen["with_bf16"] = with_bf16
-        return {"fp32_s": 0.1}
+        seen.append(with_bf16)
+        return {"fp32_s": 0.10, "bf16_s": bf16_s} if with_bf16 else {"fp32_s": 0.10}
 
     monkeypatch.setattr(speed, "step_timing", fake)
     assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), LONG) == SpeedPlan("off", False)
-    assert seen == {"with_bf16": False}
+    assert plan_speed(tiny_net(), protocol(amp="bf16"), CPU, (8, 1, 8, 8), LONG).amp == "bf16"
+    assert seen == [False, True]
+
+
+def test_nothing_is_timed_when_compile_is_not_auto(monkeypatch):
+    monkeypatch.setattr(speed, "step_timing", lambda *a, **k: pytest.fail("timed a fixed plan"))
+    fixed = protocol(compile=False)
+    assert plan_speed(tiny_net(), fixed, CPU, (8, 1, 8, 8), 10**9) == SpeedPlan("off", False)
 
 
 def compile_measured(monkeypatch, compile_s, compiled_s):
@@ -102,11 +103,12 @@ def test_compile_when_the_measured_repay_steps_are_fewer_than_the_training(monke
     timings(monkeypatch, fp32_s=0.1, bf16_s=0.05)
     steps = 10**6  # long enough for the prior; the measurement decides
     compile_measured(monkeypatch, compile_s=4000.0, compiled_s=0.045)  # repays after 800,000 bf16 steps
-    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", True)
+    bf16 = protocol(amp="bf16")
+    assert plan_speed(tiny_net(), bf16, CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", True)
     compile_measured(monkeypatch, compile_s=6000.0, compiled_s=0.045)  # after 1,200,000 steps
-    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", False)
+    assert plan_speed(tiny_net(), bf16, CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", False)
     calls = compile_measured(monkeypatch, compile_s=1.0, compiled_s=0.06)  # compiled is slower
-    assert plan_speed(tiny_net(), protocol(), CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", False)
+    assert plan_speed(tiny_net(), bf16, CPU, (8, 1, 8, 8), steps) == SpeedPlan("bf16", False)
     assert calls == ["bf16"]
 
 
@@ -160,13 +162,14 @@ def test_a_training_records_its_plan_and_a_resume_keeps_it(tmp_path, monkeypatch
     timings(monkeypatch, fp32_s=0.10, bf16_s=0.05)
     monkeypatch.setattr(speed, "MEASURE_MIN_STEPS", 1)
     settings = {"epochs": 2, "batch_size": 32, "channels": 4, "layers": 3, "data_fraction": 0.1,
-                "crop_padding": 0, "channels_last": False}
+                "crop_padding": 0, "channels_last": False, "amp": "bf16"}
     evaluator = TrainEvaluator(show_progress=False)
     evaluator.evaluate("DARTS_V2", "digits", protocol(**settings), 0, tmp_path)
     assert json.loads((tmp_path / "result.json").read_text())["speed"] == {"amp": "bf16", "compile": False}
-    # Resume after epoch 1 with the measurement now saying fp32: the stored plan wins.
+    # Resume after epoch 1: the plan stored in the checkpoint is used, not made again.
     (tmp_path / "result.json").unlink()
     CheckpointDir(tmp_path / "checkpoints").path(2).unlink()
-    timings(monkeypatch, fp32_s=0.10, bf16_s=0.50)
+    replanned = lambda *a, **k: pytest.fail("a resume planned again")  # noqa: E731
+    monkeypatch.setattr("nastransfer.train.loop.plan_speed", replanned)
     evaluator.evaluate("DARTS_V2", "digits", protocol(**settings), 0, tmp_path)
     assert json.loads((tmp_path / "result.json").read_text())["speed"]["amp"] == "bf16"

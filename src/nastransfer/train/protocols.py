@@ -69,7 +69,7 @@ class Protocol(BaseModel):
     split: Literal["paper", "official"] = "paper"
     # speed
     amp: Literal["auto", "bf16", "fp16", "off"] = Field(
-        default="auto", description="auto: bf16 on CUDA; on the CPU where measured to pay (train.speed)"
+        default="auto", description="auto: bf16 on CUDA, fp32 on the CPU (train.speed)"
     )
     channels_last: Literal["auto"] | bool = "auto"
     compile: Literal["auto"] | bool = Field(

@@ -1,18 +1,20 @@
-"""How a final training runs fastest here: bf16 autocast and torch.compile, chosen per network.
+"""How a final training runs fastest here: autocast precision and torch.compile.
 
-`amp="auto"` on the CPU uses bf16 autocast only where a short measurement says it pays: bf16 speeds
-some networks up and slows others (DARTS' evaluation network 1.23x, the DARTS supernet 0.74x on an
-AVX512-BF16 CPU), and a CPU without native bf16 only emulates it. `compile="auto"` compiles only
-a training long enough to repay the compile. A compile costs minutes, so it is measured only for a
-training that a prior estimate (`nets.compiling.COMPILE_COST_S`: 7 minutes for 1.22x) says may
-repay it: then the compile time and the compiled step time, measured here on a copy of the network,
-give the steps that repay the compile, and the training compiles when it is longer.
+`amp="auto"` is bf16 on CUDA and fp32 on the CPU, never a timing's choice: precision changes the
+numbers, and a choice made by a measurement near its threshold (bf16 speeds some CPU networks up
+1.23x and slows others 0.74x on an AVX512-BF16 CPU) would give the same seed different metrics from
+one run, or one fresh cache, to the next. bf16 on the CPU is asked for by name (`amp = "bf16"`).
+`compile="auto"` compiles only a training long enough to repay the compile. A compile costs
+minutes, so it is measured only for a training that a prior estimate
+(`nets.compiling.COMPILE_COST_S`: 7 minutes for 1.22x) says may repay it: then the compile time
+and the compiled step time, measured here on a copy of the network, give the steps that repay the
+compile, and the training compiles when it is longer.
 
 Measuring costs a few steps on a copy of the network (global RNG states restored, the real model
 untouched), so it runs only for trainings of at least `MEASURE_MIN_STEPS` steps; shorter ones train
-in fp32, uncompiled. A measurement is cached per machine (CPU model, torch version, threads) and
-network (its layers, batch shape), so a network trains with the same precision on every rerun here
-and each result records the plan it used.
+uncompiled. A measurement is cached per machine (CPU model, torch version, threads) and network (its
+layers, batch shape), so a network compiles the same way on every rerun here, and each result
+records the plan it used.
 """
 
 from __future__ import annotations
@@ -35,9 +37,6 @@ from nastransfer.runtime.speed_cache import (
     timing_key,
 )
 from nastransfer.train.protocols import Protocol
-
-#: bf16 must beat fp32 by this factor: below it, the lost precision is not worth the time.
-BF16_MIN_GAIN = 1.1
 
 
 @dataclass(frozen=True)
@@ -68,26 +67,13 @@ def plan_speed(
 ) -> SpeedPlan:
     """The plan for training ``model`` for ``steps`` steps on batches of ``batch_shape``."""
     plan = fixed_plan(protocol, device)
-    measure_amp = protocol.amp == "auto" and device.type == "cpu" and cpu_has_bf16()
-    if steps < MEASURE_MIN_STEPS or not (measure_amp or protocol.compile == "auto"):
+    if steps < MEASURE_MIN_STEPS or protocol.compile != "auto":
         return plan
-    # bf16 steps are timed where auto may pick bf16, or bf16 is chosen (CUDA) and compile may be measured
-    timing = step_timing(model, device, batch_shape, with_bf16=measure_amp or plan.amp == "bf16")
-    amp = plan.amp
-    if measure_amp and timing["fp32_s"] / timing["bf16_s"] >= BF16_MIN_GAIN:
-        amp = "bf16"
-    compile_ = plan.compile
-    if protocol.compile == "auto":
-        step_s = timing["bf16_s"] if amp == "bf16" else timing["fp32_s"]
-        measure = functools.partial(compile_timing, model, device, batch_shape, amp)
-        compile_ = compile_repays(steps, step_s, device, measure)
-    return SpeedPlan(amp=amp, compile=compile_)
-
-
-def cpu_has_bf16() -> bool:
-    """Whether this CPU runs bf16 natively (oneDNN's AVX512-BF16/AMX path), not by emulation."""
-    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
-    return bool(check()) if check is not None else False
+    # the steps are timed in the precision the training will use
+    timing = step_timing(model, device, batch_shape, with_bf16=plan.amp == "bf16")
+    step_s = timing["bf16_s"] if plan.amp == "bf16" else timing["fp32_s"]
+    measure = functools.partial(compile_timing, model, device, batch_shape, plan.amp)
+    return SpeedPlan(amp=plan.amp, compile=compile_repays(steps, step_s, device, measure))
 
 
 def step_timing(
