@@ -1,13 +1,18 @@
 """Named protocols: published values, overrides, schedules, and bad input through the CLI."""
 
+import json
 import math
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 from nastransfer.cli.main import main
 from nastransfer.errors import ConfigError
 from nastransfer.train import Protocol, get_protocol, parse_overrides, prepare_data, protocols
+from nastransfer.train.distributed import DistContext
+from nastransfer.train.trainer import Trainer
 
 
 def test_every_protocol_is_documented_and_frozen():
@@ -105,3 +110,41 @@ def test_test_fraction_keeps_a_stratified_part_of_the_test_set():
     )
     with pytest.raises(ConfigError, match="test_fraction"):
         get_protocol("cpu-mini", test_fraction=0)
+
+
+@pytest.mark.parametrize("every", ["epoch", "step"])
+def test_the_learning_rate_moves_once_an_epoch_or_before_every_step(every):
+    """Per step, step i of epoch e trains at the schedule's value at e + i/n, so a short cosine ends
+    near lr_min; per epoch (DARTS's and NB201's released code), a whole epoch keeps epoch e's value."""
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(4, 3)
+
+        def forward(self, x):
+            return self.linear(x.flatten(1)), None
+
+    protocol = get_protocol("cpu-mini", epochs=2, lr=0.4, lr_min=0.01, channels_last=False, lr_every=every)
+    trainer = Trainer(Net(), protocol, torch.device("cpu"), DistContext())
+    batches = [(torch.randn(2, 1, 2, 2), torch.tensor([0, 2])) for _ in range(4)]
+    seen = []
+    for epoch in range(2):
+        trainer.set_epoch(epoch)
+        trainer.train_epoch(batches, on_step=lambda: seen.append(trainer.optimizer.param_groups[0]["lr"]))
+
+    def cosine(t):  # t in epochs
+        return 0.01 + (0.4 - 0.01) * 0.5 * (1 + math.cos(math.pi * t / 2))
+
+    fraction = (lambda i: i / 4) if every == "step" else (lambda i: 0)
+    points = [e + fraction(i) for e in range(2) for i in range(4)]
+    assert seen == pytest.approx([cosine(t) for t in points], rel=1e-12)
+
+
+def test_a_later_field_is_recorded_only_when_set_so_older_runs_keep_their_keys():
+    """A run directory, checkpoint or cached timing made before `lr_every` existed holds no such key:
+    at its default (the old behaviour) the field is left out of the record, and reads back the same."""
+    base = get_protocol("cpu-mini")
+    assert "lr_every" not in base.model_dump() and "lr_every" not in json.loads(base.model_dump_json())
+    stepped = get_protocol("cpu-mini", lr_every="step")
+    assert stepped.model_dump()["lr_every"] == "step"
+    assert Protocol(**base.model_dump()) == base and Protocol(**stepped.model_dump()) == stepped

@@ -11,10 +11,22 @@ import json
 import math
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    model_serializer,
+)
 
 from nastransfer.errors import ConfigError
 from nastransfer.registry import Registry
+
+#: Fields added after studies had run, recorded only away from their default (which is the behaviour
+#: from before them): a run directory, a checkpoint or a timing cached before a field existed keeps
+#: its key, so it resumes.
+RECORDED_WHEN_SET = frozenset({"lr_every"})
 
 
 class Protocol(BaseModel):
@@ -47,6 +59,10 @@ class Protocol(BaseModel):
     schedule: Literal["cosine", "exponential"] = "cosine"
     lr_min: float = Field(default=0.0, ge=0, description="cosine floor")
     lr_decay: float = Field(default=0.97, gt=0, le=1, description="exponential factor per epoch")
+    lr_every: Literal["epoch", "step"] = Field(
+        default="epoch",
+        description="when the schedule moves: once an epoch (as DARTS's and NB201's code) or each step",
+    )
     warmup_epochs: int = Field(default=0, ge=0)
     grad_clip: float | None = Field(default=5.0, gt=0)
     # regularisation
@@ -77,14 +93,23 @@ class Protocol(BaseModel):
     )
     deterministic: bool = True
 
+    @model_serializer(mode="wrap")
+    def _record(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for name in RECORDED_WHEN_SET:
+            if getattr(self, name) == type(self).model_fields[name].default:
+                data.pop(name, None)
+        return data
+
     def base_lr(self) -> float:
         """The learning rate at the protocol's batch size (linearly scaled when a reference is set)."""
         if self.lr_reference_batch is None:
             return self.lr
         return self.lr * self.batch_size / self.lr_reference_batch
 
-    def lr_at(self, epoch: int) -> float:
-        """Learning rate of ``epoch`` (0-based): linear warm-up, then cosine or exponential decay."""
+    def lr_at(self, epoch: float) -> float:
+        """Learning rate at ``epoch`` (0-based; a fraction is part-way through it, as `lr_every =
+        "step"` asks): linear warm-up, then cosine or exponential decay."""
         base = self.base_lr()
         if epoch < self.warmup_epochs:
             return base * (epoch + 1) / self.warmup_epochs

@@ -57,6 +57,7 @@ class Trainer:
         self._parameters = [p for p in self.model.parameters() if p.requires_grad]
         self.net: nn.Module = self.model
         self._wrapped = False
+        self._epoch = 0
 
     def use(self, speed: SpeedPlan) -> None:
         """Train with ``speed``'s autocast and compile choice (before the first step)."""
@@ -77,12 +78,16 @@ class Trainer:
 
     def set_epoch(self, epoch: int) -> float:
         """Set the learning rate and drop-path probability of ``epoch`` (0-based); returns the lr."""
+        self._epoch = epoch
         lr = self.protocol.lr_at(epoch)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        self._set_lr(lr)
         if hasattr(self.model, "drop_path_prob"):
             self.model.drop_path_prob = self.protocol.drop_path_at(epoch)
         return lr
+
+    def _set_lr(self, lr: float) -> None:
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
 
     def _autocast(self) -> Any:
         dtype = self.speed.autocast_dtype
@@ -92,7 +97,8 @@ class Trainer:
         return images.contiguous(memory_format=torch.channels_last) if self.channels_last else images
 
     def train_epoch(self, batches: Batches, on_step: Callable[[], None] | None = None) -> EpochStats:
-        """One pass of SGD over ``batches``; loss and accuracy are summed on the device."""
+        """One pass of SGD over ``batches`` (a loader or list: with `lr_every = "step"` its length sets
+        each step's learning rate); loss and accuracy are summed on the device."""
         self.wrap()
         self.net.train()
         loss_sum = torch.zeros((), device=self.device)
@@ -100,7 +106,11 @@ class Trainer:
         seen = 0
         aux_weight = self.protocol.auxiliary_weight
         clip = self.protocol.grad_clip
-        for images, labels in batches:
+        per_step = self.protocol.lr_every == "step"
+        steps = len(batches) if per_step else 0
+        for step, (images, labels) in enumerate(batches):
+            if per_step:
+                self._set_lr(self.protocol.lr_at(self._epoch + step / steps))
             with self._autocast():
                 logits, aux_logits = self.net(self._prepare(images))
                 loss = self.criterion(logits, labels)
