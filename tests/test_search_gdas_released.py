@@ -87,3 +87,48 @@ def test_gdas_optimiser_and_step_order(monkeypatch, tmp_path):
     )
     gdas.search("nb201", splits, budget, seed=0, workdir=tmp_path)
     assert len(order) >= 4 and order == ["w", "a"] * (len(order) // 2)
+
+
+def _released_scheduler_module():
+    """`xautodl/procedures/optimizers.py` alone: its package's __init__ needs torchvision."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(importlib.util.find_spec("xautodl").submodule_search_locations[0])
+    spec = importlib.util.spec_from_file_location("xautodl_optimizers", root / "procedures" / "optimizers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gdas_learning_rate_equals_the_released_scheduler_at_every_step(monkeypatch, tmp_path):
+    """The released search updates its cosine every iteration (`update(None, step / len(loader))`),
+    but with no warm-up (GDAS's config) the cosine reads the epoch only: each step's rate is the
+    per-epoch value we use."""
+    released = _released_scheduler_module()
+    gdas = search.get("gdas")
+    seen: list[float] = []
+    original = GradientSearcher._weight_step
+
+    def recorded(self, run, *batch):
+        seen.append(run.weight_opt.param_groups[0]["lr"])
+        return original(self, run, *batch)
+
+    monkeypatch.setattr(GradientSearcher, "_weight_step", recorded)
+    splits = paper_splits(make_proxy(load_dataset("digits"), per_class=6, seed=0))
+    budget = search.published_budget("gdas").replace(
+        epochs=4, channels=2, layers=1, batch_size=8, image_size=8, warmup_epochs=0
+    )
+    gdas.search("nb201", splits, budget, seed=0, workdir=tmp_path)
+    steps = len(seen) // budget.epochs
+    assert steps >= 2 and len(seen) == steps * budget.epochs
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=gdas.hyper.lr)
+    scheduler = released.CosineAnnealingLR(optimizer, 0, budget.epochs, budget.epochs, gdas.hyper.lr_min)
+    expected = []
+    for epoch in range(budget.epochs):
+        scheduler.update(epoch, 0.0)
+        for step in range(steps):
+            scheduler.update(None, 1.0 * step / steps)
+            expected.append(optimizer.param_groups[0]["lr"])
+    assert gdas.hyper.lr == 0.025 and gdas.hyper.lr_min == 0.001
+    assert seen == pytest.approx(expected, rel=1e-12)
