@@ -195,15 +195,9 @@ def test_design_interaction_f_is_the_balanced_two_way_anova():
     assert (effect.n_methods, effect.n_designs, effect.n_cells) == (3, 2, 18)
 
 
-def test_reversed_method_order_between_designs_agrees():
-    order = {"a": 80.0, "b": 82.0, "c": 84.0, "d": 86.0}
-    cells = {}
-    for k, (m, v) in enumerate(order.items()):
-        cells[(m, "p")] = [v, v + 0.1, v - 0.1]
-        cells[(m, "q")] = [172.0 - v + 0.05 * k, 172.1 - v, 171.9 - v]
-    effect = proxy_design.design_effect(_design_cells(cells), n_perm=500, n_boot=200, seed=0)
-    assert effect.p < 0.01 and effect.tau == pytest.approx(-1.0)
-    frame = _design_cells(cells).assign(
+def _design_frame(means: dict[tuple[str, str], list[float]]) -> pd.DataFrame:
+    """`_design_cells` as the results frame's target rows of cells searched on proxy sets."""
+    return _design_cells(means).assign(
         cell=lambda f: [f"c{i}" for i in range(len(f))],
         source_kind="proxy",
         eval_role="target",
@@ -212,6 +206,17 @@ def test_reversed_method_order_between_designs_agrees():
         search_seed=0,
         eval_seed=0,
     )
+
+
+def test_reversed_method_order_between_designs_agrees():
+    order = {"a": 80.0, "b": 82.0, "c": 84.0, "d": 86.0}
+    cells = {}
+    for k, (m, v) in enumerate(order.items()):
+        cells[(m, "p")] = [v, v + 0.1, v - 0.1]
+        cells[(m, "q")] = [172.0 - v + 0.05 * k, 172.1 - v, 171.9 - v]
+    effect = proxy_design.design_effect(_design_cells(cells), n_perm=500, n_boot=200, seed=0)
+    assert effect.p < 0.01 and effect.tau == pytest.approx(-1.0)
+    frame = _design_frame(cells)
     (verdict,) = findings.design_verdicts(frame, n_boot=200, seed=0)
     assert verdict.verdict == findings.AGREES and "points" not in verdict.line()
 
@@ -258,14 +263,6 @@ def test_identical_cells_without_interaction_are_not_a_significant_reordering():
     }
     effect = proxy_design.design_effect(_design_cells(cells), n_perm=50, n_boot=20, seed=0)
     assert not effect.p < 0.05 and effect.tau == pytest.approx(1.0)  # 0/0 up to rounding: no evidence
-    frame = _design_cells(cells).assign(
-        cell=lambda f: [f"c{i}" for i in range(len(f))],
-        source_kind="proxy",
-        eval_role="target",
-        eval_dataset="t",
-        protocol="p",
-        search_seed=0,
-        eval_seed=0,
-    )
+    frame = _design_frame(cells)
     (verdict,) = findings.design_verdicts(frame, n_boot=50, seed=0)
     assert verdict.verdict == findings.CANNOT_TELL
