@@ -256,6 +256,8 @@ MUTATIONS = [
     ("targets.0.overrides", {"lr": math.inf}, "targets[0].overrides.lr"),
     ("targets.0.overrides", {"lr": -1.0}, "targets[0]"),
     ("targets.0.overrides", {"epoch": 1}, "targets[0].overrides.epoch"),
+    ("targets.0.overrides", {"lr_every": "batch"}, "field 'lr_every'"),
+    ("targets.0.protocol_overrides", {"cpu-mini": {"lr_every": 1}}, "targets[0]"),
     ("targets.0.overrides", {"layers": 10**6}, "targets[0]"),
     ("targets.0.protocol_overrides", {"paper": {"epochs": 1}}, "targets[0].protocol_overrides.paper"),
     ("targets.0.protocols", ["nope"], "targets[0].protocols[0]"),

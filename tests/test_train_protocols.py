@@ -76,6 +76,7 @@ def test_overrides_are_typed_and_checked():
         (["--protocol", "nope"], "unknown protocol 'nope'"),
         (["--set", "epoch=1"], "has no field 'epoch'"),
         (["--set", "amp=fast"], "field 'amp'"),
+        (["--set", "lr_every=batch"], "field 'lr_every'"),
         (["--genotype", "Genotype(normal=[('sep_conv_3x3', 0)"], "genotype"),
         (["--dataset", "fashion-mnist", "--data-root", "/nonexistent/fmnist"], "not found"),
     ],
