@@ -72,6 +72,13 @@ def _rows(run_dir, sql):
         return db.execute(sql).fetchall()
 
 
+def _has_tasks_table(run_dir):
+    """The driver creates the file a moment before its first migration commits the tables."""
+    if not (run_dir / "study.sqlite").exists():
+        return False
+    return bool(_rows(run_dir, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tasks'"))
+
+
 @pytest.fixture(scope="module")
 def failed_run(tmp_path_factory):
     """One run in which the impossible proxy's tasks fail; later tests read it, the last one reruns it."""
@@ -146,9 +153,7 @@ def test_ctrl_c_leaves_unfinished_tasks_pending(tmp_path):
     deadline = time.time() + 120
     while time.time() < deadline:
         time.sleep(0.2)
-        if (run_dir / "study.sqlite").exists() and _rows(
-            run_dir, "SELECT 1 FROM tasks WHERE status = 'running'"
-        ):
+        if _has_tasks_table(run_dir) and _rows(run_dir, "SELECT 1 FROM tasks WHERE status = 'running'"):
             break
     driver.send_signal(signal.SIGINT)
     assert driver.wait(timeout=60) == 130
